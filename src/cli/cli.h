@@ -1,0 +1,24 @@
+/*
+ * cli - the verbs of the postino command.
+ *
+ * main() splits "postino VERB [words] [-c FILE] [-o key=value]..." in the
+ * GNU style (options anywhere after the verb) and calls the verb with
+ * its positional words.
+ */
+#ifndef POSTINO_CLI_CLI_H
+#define POSTINO_CLI_CLI_H
+
+#include <stddef.h>
+
+struct cli_args {
+    const char *config;         /* -c FILE, or NULL */
+    char      **overrides;      /* -o key=value ... */
+    size_t      noverrides;
+    char      **words;          /* positional words after the verb */
+    size_t      nwords;
+};
+
+int cli_user(const struct cli_args *a);
+int cli_check_config(const struct cli_args *a);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * main - the postino command: one binary, several verbs.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "daemon/serve.h"
+#include "util/xmalloc.h"
+
+struct verb {
+    const char *name;
+    const char *usage;
+    const char *help;
+};
+
+static const struct verb verbs[] = {
+    { "serve", "postino serve [-c FILE] [-o key=value]...",
+      "Run the mail server in the foreground: every listener, the queue and\n"
+      "delivery. Without a configuration file it runs the trial setup: domain\n"
+      "localhost (any address), SMTP on 127.0.0.1:2525, data in ./postino-data.\n"
+      "SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the configuration." },
+    { "user", "postino user add|passwd|del ADDRESS | list  [-c FILE] [-o key=value]...",
+      "Manage the users of the local domains (<data_dir>/users). add and passwd\n"
+      "read the password from standard input when it is not a terminal, else\n"
+      "ask for it twice. A running server sees the change at once." },
+    { "check-config", "postino check-config [-c FILE] [-o key=value]...",
+      "Read the configuration and report every problem, one \"FILE:LINE: message\"\n"
+      "a line; the exit status is 1 when there is any." },
+    { "help", "postino help [VERB]", "Say what each verb does." },
+};
+
+static void
+usage_all(FILE *f)
+{
+    fprintf(f, "postino - a mail server\n\nUsage:\n");
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        fprintf(f, "  %s\n", verbs[i].usage);
+    fprintf(f, "\nEvery verb takes -c FILE (default /etc/postino/postino.conf when it\n"
+               "exists) and -o key=value to override a key. \"postino VERB --help\" says more.\n");
+}
+
+static const struct verb *
+find_verb(const char *name)
+{
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+static void
+verb_help(const struct verb *v)
+{
+    printf("Usage: %s\n\n%s\n", v->usage, v->help);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct cli_args a = { 0 };
+    const struct verb *v;
+    int c;
+
+    if (argc < 2) {
+        usage_all(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage_all(stdout);
+        return 0;
+    }
+    if (!(v = find_verb(argv[1]))) {
+        fprintf(stderr, "postino: unknown verb \"%s\"\n\n", argv[1]);
+        usage_all(stderr);
+        return 2;
+    }
+    /* GNU style: options anywhere after the verb. */
+    a.overrides = xcalloc((size_t)argc, sizeof(char *));
+    a.words = xcalloc((size_t)argc, sizeof(char *));
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a.config = optarg;
+            break;
+        case 'o':
+            a.overrides[a.noverrides++] = optarg;
+            break;
+        case 'h':
+            verb_help(v);
+            free(a.overrides);
+            free(a.words);
+            return 0;
+        default:
+            fprintf(stderr, "Usage: %s\n", v->usage);
+            free(a.overrides);
+            free(a.words);
+            return 2;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        a.words[a.nwords++] = argv[i];
+
+    int rc;
+    if (strcmp(v->name, "help") == 0) {
+        const struct verb *w = a.nwords ? find_verb(a.words[0]) : NULL;
+        if (w)
+            verb_help(w);
+        else
+            usage_all(stdout);
+        rc = 0;
+    } else if (strcmp(v->name, "serve") == 0) {
+        if (a.nwords) {
+            fprintf(stderr, "postino serve: unexpected argument \"%s\"\n", a.words[0]);
+            rc = 2;
+        } else {
+            rc = serve_main(a.config, a.overrides, a.noverrides);
+        }
+    } else if (strcmp(v->name, "user") == 0) {
+        rc = cli_user(&a);
+    } else {
+        rc = cli_check_config(&a);
+    }
+    free(a.overrides);
+    free(a.words);
+    return rc;
+}

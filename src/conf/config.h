@@ -1,0 +1,88 @@
+/*
+ * config - the "key = value" configuration, its defaults and its checks.
+ *
+ * config_load() reads an optional file, then applies "-o key=value"
+ * overrides; every problem found is appended to an error list (one
+ * "FILE:LINE: message" line each) so that check-config can report them
+ * all at once. Parsing is separate from I/O: config_parse_text() works on
+ * bytes only and is what the unit tests and the fuzzer drive.
+ */
+#ifndef POSTINO_CONF_CONFIG_H
+#define POSTINO_CONF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+
+#define CONFIG_DEFAULT_FILE "/etc/postino/postino.conf"
+
+struct listen_addr {
+    char                    text[80];   /* as configured, e.g. "127.0.0.1:25" */
+    struct sockaddr_storage ss;
+    socklen_t               sslen;
+};
+
+struct config {
+    char   *path;               /* the file read, NULL for none */
+    bool    trial;              /* no file: the trial setup */
+    char   *hostname;
+    char   *data_dir;
+    char  **domains;            /* lower case, NULL-terminated */
+    size_t  ndomains;
+    struct listen_addr *listen_smtp;
+    size_t  nlisten_smtp;
+    size_t  message_size_limit;
+    unsigned max_recipients;
+    unsigned smtp_timeout;      /* seconds */
+    unsigned smtp_data_timeout; /* seconds */
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    enum log_target log;
+    char   *aliases_file;       /* resolved: defaults to <data_dir>/aliases */
+    char   *users_file;         /* <data_dir>/users */
+};
+
+/* config_new - a configuration holding every default */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/*
+ * config_set - set key to value; "where" names the origin for errors
+ * ("FILE:LINE" or "-o"). Returns true on success, else appends one error
+ * line to errs.
+ */
+bool config_set(struct config *cfg, const char *key, const char *value,
+                const char *where, struct buf *errs);
+
+/*
+ * config_parse_text - apply the lines of text[0..n) read from file name.
+ * Returns the number of errors appended to errs.
+ */
+int config_parse_text(struct config *cfg, const char *text, size_t n,
+                      const char *name, struct buf *errs);
+
+/*
+ * config_load - defaults, then the file (path, or CONFIG_DEFAULT_FILE when
+ * path is NULL and that file exists, else the trial setup), then each
+ * override "key=value". Derived values (aliases_file, users_file) are
+ * filled in last. Returns a configuration and the number of errors in
+ * *nerrs (errs holds their lines); a configuration with errors must not
+ * be used to serve.
+ */
+struct config *config_load(const char *path, char **overrides, size_t noverrides,
+                           struct buf *errs, int *nerrs);
+
+/* config_is_local_domain - is the (any-case) domain one of ours? */
+bool config_is_local_domain(const struct config *cfg, const char *domain);
+
+/* parse_duration - "30", "30s", "5m", "2h", "1d" to seconds; false if bad */
+bool parse_duration(const char *s, unsigned *secs);
+/* parse_size - "1000", "10k", "10m", "1g" to bytes; false if bad */
+bool parse_size(const char *s, size_t *bytes);
+/* parse_listen - "ip:port", "[ipv6]:port", ":port"; false if bad */
+bool parse_listen(const char *s, struct listen_addr *la);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * serve - "postino serve"; see serve.h.
+ *
+ * Startup order: configuration, log, data folder, queue (spool), users
+ * and aliases, event loop, commit workers, scheduler (which re-queues
+ * what a previous run left), listeners, signals. SIGTERM/SIGINT stop
+ * accepting, end idle sessions with 421, let commits and deliveries
+ * under way finish, and exit 0. SIGHUP reloads the configuration (all
+ * but the listening addresses and data_dir), the users and the aliases.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libevent */
+#include <event2/event.h>
+#include <event2/listener.h>
+
+/* postino, lower layers first */
+#include "util/buf.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/workq.h"
+#include "util/xmalloc.h"
+#include "conf/config.h"
+#include "auth/users.h"
+#include "deliver/aliases.h"
+#include "queue/scheduler.h"
+#include "queue/spool.h"
+#include "smtp/smtp.h"
+#include "daemon/serve.h"
+
+#define COMMIT_BATCH 256
+#define IPTAB_SIZE   4096
+
+/* Connections per client address: a small chained hash table. */
+struct ipcount {
+    struct ipcount *next;
+    unsigned        n;
+    char            ip[64];
+};
+
+struct server {
+    struct event_base     *base;
+    struct config         *cfg;
+    const char            *cfg_path;
+    char                 **overrides;
+    size_t                 noverrides;
+    struct smtp_ctx        smtp;
+    struct evconnlistener **listeners;
+    size_t                 nlisteners;
+    struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
+    struct ipcount        *iptab[IPTAB_SIZE];
+    unsigned               nconn;
+    bool                   stopping;
+};
+
+static unsigned
+ip_hash(const char *ip)
+{
+    unsigned h = 5381;
+    for (; *ip; ip++)
+        h = h * 33 + (unsigned char)*ip;
+    return h % IPTAB_SIZE;
+}
+
+static struct ipcount *
+ip_get(struct server *sv, const char *ip, bool create)
+{
+    unsigned h = ip_hash(ip);
+    for (struct ipcount *c = sv->iptab[h]; c; c = c->next)
+        if (strcmp(c->ip, ip) == 0)
+            return c;
+    if (!create)
+        return NULL;
+    struct ipcount *c = xcalloc(1, sizeof(*c));
+    snprintf(c->ip, sizeof(c->ip), "%s", ip);
+    c->next = sv->iptab[h];
+    sv->iptab[h] = c;
+    return c;
+}
+
+/* on_session_close - a session ended: count it out */
+static void
+on_session_close(void *arg, const char *ip)
+{
+    struct server *sv = arg;
+    struct ipcount *c = ip_get(sv, ip, false);
+
+    sv->nconn--;
+    if (c && --c->n == 0) {
+        unsigned h = ip_hash(ip);
+        struct ipcount **pp = &sv->iptab[h];
+        while (*pp != c)
+            pp = &(*pp)->next;
+        *pp = c->next;
+        free(c);
+    }
+}
+
+static void
+sockaddr_text(const struct sockaddr *sa, char *out, size_t outlen)
+{
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outlen);
+        else
+            inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+    } else if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
+    } else {
+        snprintf(out, outlen, "local");
+    }
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+          int salen, void *arg)
+{
+    struct server *sv = arg;
+    char ip[64];
+    (void)l;
+    (void)salen;
+
+    sockaddr_text(sa, ip, sizeof(ip));
+    if (sv->stopping) {
+        evutil_closesocket(fd);
+        return;
+    }
+    if (sv->nconn >= sv->cfg->max_connections) {
+        log_warn("connection from unknown[%s] refused: too many connections (%u)",
+                 ip, sv->nconn);
+        smtp_reject_connection(&sv->smtp, fd, "Error: too many connections; try again later");
+        return;
+    }
+    struct ipcount *c = ip_get(sv, ip, false);
+    if ((c ? c->n : 0) >= sv->cfg->max_connections_per_ip) {
+        log_warn("connection from unknown[%s] refused: too many connections from "
+                 "this address (%u)", ip, c ? c->n : 0);
+        smtp_reject_connection(&sv->smtp, fd,
+                               "Error: too many connections from your address");
+        return;
+    }
+    c = ip_get(sv, ip, true);
+    c->n++;
+    sv->nconn++;
+    evutil_make_socket_nonblocking(fd);
+    smtp_session_start(&sv->smtp, fd, ip);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    int e = EVUTIL_SOCKET_ERROR();
+    (void)arg;
+    (void)l;
+    /* EMFILE and the like: logged; libevent keeps the listener going. */
+    log_error("accept: %s", evutil_socket_error_to_string(e));
+}
+
+/* stop_check_cb - exit the loop once the last session and commit are done */
+static void
+stop_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *sv = arg;
+    (void)fd;
+    (void)what;
+    if (sv->smtp.nsessions == 0 && workq_busy(sv->smtp.commitq) == 0)
+        event_base_loopexit(sv->base, NULL);
+}
+
+static void
+begin_stop(struct server *sv, const char *why)
+{
+    if (sv->stopping)
+        return;
+    sv->stopping = true;
+    log_info("%s: stopping", why);
+    for (size_t i = 0; i < sv->nlisteners; i++)
+        evconnlistener_free(sv->listeners[i]);
+    sv->nlisteners = 0;
+    smtp_stop_all(&sv->smtp);
+    struct timeval tv = { 0, 50000 };
+    sv->stop_check = event_new(sv->base, -1, EV_PERSIST, stop_check_cb, sv);
+    event_add(sv->stop_check, &tv);
+}
+
+static void
+sig_stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    begin_stop(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* reload - SIGHUP: configuration, users, aliases */
+static void
+sig_hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *sv = arg;
+    struct buf errs = BUF_INIT;
+    int nerr;
+    (void)sig;
+    (void)what;
+
+    struct config *cfg = config_load(sv->cfg_path, sv->overrides, sv->noverrides, &errs, &nerr);
+    if (nerr) {
+        log_error("reload refused; the configuration has %d error(s):\n%s", nerr, buf_cstr(&errs));
+        config_free(cfg);
+        buf_free(&errs);
+        return;
+    }
+    buf_free(&errs);
+    if (strcmp(cfg->data_dir, sv->cfg->data_dir) != 0)
+        log_warn("reload: data_dir changes need a restart; keeping %s", sv->cfg->data_dir);
+    free(cfg->data_dir);
+    cfg->data_dir = xstrdup(sv->cfg->data_dir);
+    config_free(sv->cfg);
+    sv->cfg = cfg;
+    sv->smtp.cfg = cfg;
+    log_open(cfg->log);
+    users_free(sv->smtp.users);
+    sv->smtp.users = users_new(cfg->users_file);
+    users_refresh(sv->smtp.users);
+    aliases_free(sv->smtp.aliases);
+    sv->smtp.aliases = aliases_new(cfg->aliases_file);
+    aliases_refresh(sv->smtp.aliases, &errs);
+    if (errs.len)
+        log_warn("aliases: %s", buf_cstr(&errs));
+    buf_free(&errs);
+    scheduler_set_hostname(sv->smtp.sched, cfg->hostname);
+    log_info("reloaded configuration (listening addresses change only on restart)");
+}
+
+static void
+found_message(struct envelope *env, void *arg)
+{
+    scheduler_add(arg, env);
+}
+
+/* raise_nofile - as many descriptors as we are allowed: one a connection */
+static void
+raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int
+serve_main(const char *path, char **overrides, size_t noverrides)
+{
+    struct server sv;
+    struct buf errs = BUF_INIT;
+    char err[512];
+    int nerr;
+
+    memset(&sv, 0, sizeof(sv));
+    sv.cfg_path = path;
+    sv.overrides = overrides;
+    sv.noverrides = noverrides;
+    sv.cfg = config_load(path, overrides, noverrides, &errs, &nerr);
+    if (nerr) {
+        fprintf(stderr, "%s", buf_cstr(&errs));
+        fprintf(stderr, "postino: %d configuration error(s); not starting\n", nerr);
+        buf_free(&errs);
+        config_free(sv.cfg);
+        return 1;
+    }
+    buf_free(&errs);
+    log_open(sv.cfg->log);
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    umask(077);
+
+    if (sv.cfg->trial)
+        log_info("no configuration file: trial setup (domain localhost accepts any "
+                 "address; data in %s)", sv.cfg->data_dir);
+    if (mkdir_p(sv.cfg->data_dir, 0700) < 0)
+        log_fatal("cannot create data_dir %s: %s", sv.cfg->data_dir, strerror(errno));
+    struct spool *spool = spool_open(sv.cfg->data_dir, err, sizeof(err));
+    if (!spool)
+        log_fatal("queue: %s", err);
+
+    sv.base = event_base_new();
+    if (!sv.base)
+        log_fatal("cannot start the event loop");
+    sv.smtp.base = sv.base;
+    sv.smtp.cfg = sv.cfg;
+    sv.smtp.spool = spool;
+    sv.smtp.users = users_new(sv.cfg->users_file);
+    if (users_refresh(sv.smtp.users) < 0)
+        log_fatal("cannot read %s: %s", sv.cfg->users_file, strerror(errno));
+    sv.smtp.aliases = aliases_new(sv.cfg->aliases_file);
+    if (aliases_refresh(sv.smtp.aliases, &errs) < 0)
+        log_fatal("cannot read %s: %s", sv.cfg->aliases_file, strerror(errno));
+    if (errs.len)
+        log_warn("aliases: %s", buf_cstr(&errs));
+    buf_free(&errs);
+    sv.smtp.on_close = on_session_close;
+    sv.smtp.on_close_arg = &sv;
+    sv.smtp.commitq = workq_new(sv.base, "commit", 1, COMMIT_BATCH, spool_commit_run, spool);
+    sv.smtp.sched = scheduler_new(sv.base, spool, sv.cfg->hostname);
+
+    long found = spool_scan(spool, found_message, sv.smtp.sched);
+    if (found > 0)
+        log_info("queue: %ld message(s) found from an earlier run; delivering", found);
+
+    sv.listeners = xcalloc(sv.cfg->nlisten_smtp ? sv.cfg->nlisten_smtp : 1, sizeof(*sv.listeners));
+    for (size_t i = 0; i < sv.cfg->nlisten_smtp; i++) {
+        struct listen_addr *la = &sv.cfg->listen_smtp[i];
+        struct evconnlistener *l = evconnlistener_new_bind(sv.base, accept_cb, &sv,
+            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+            1024, (struct sockaddr *)&la->ss, (int)la->sslen);
+        if (!l)
+            log_fatal("cannot listen on %s: %s", la->text, strerror(errno));
+        evconnlistener_set_error_cb(l, accept_error_cb);
+        sv.listeners[sv.nlisteners++] = l;
+        log_info("listening for SMTP on %s", la->text);
+    }
+
+    sv.sig_term = evsignal_new(sv.base, SIGTERM, sig_stop_cb, &sv);
+    sv.sig_int = evsignal_new(sv.base, SIGINT, sig_stop_cb, &sv);
+    sv.sig_hup = evsignal_new(sv.base, SIGHUP, sig_hup_cb, &sv);
+    event_add(sv.sig_term, NULL);
+    event_add(sv.sig_int, NULL);
+    event_add(sv.sig_hup, NULL);
+    log_info("postino ready: hostname=%s, domains=%s%s, data_dir=%s", sv.cfg->hostname,
+             sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
+
+    event_base_dispatch(sv.base);
+
+    /* Deliveries under way finish; the rest stays queued for next time. */
+    workq_free(sv.smtp.commitq);
+    scheduler_free(sv.smtp.sched);
+    for (size_t i = 0; i < sv.nlisteners; i++)
+        evconnlistener_free(sv.listeners[i]);
+    free(sv.listeners);
+    event_free(sv.sig_term);
+    event_free(sv.sig_int);
+    event_free(sv.sig_hup);
+    if (sv.stop_check)
+        event_free(sv.stop_check);
+    for (size_t i = 0; i < IPTAB_SIZE; i++)
+        while (sv.iptab[i]) {
+            struct ipcount *c = sv.iptab[i];
+            sv.iptab[i] = c->next;
+            free(c);
+        }
+    users_free(sv.smtp.users);
+    aliases_free(sv.smtp.aliases);
+    spool_close(spool);
+    event_base_free(sv.base);
+    log_info("stopped");
+    config_free(sv.cfg);
+    return 0;
+}

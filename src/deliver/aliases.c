@@ -1,0 +1,233 @@
+/*
+ * aliases - the aliases file; see aliases.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "deliver/aliases.h"
+#include "mail/address.h"
+#include "util/fsutil.h"
+#include "util/xmalloc.h"
+
+struct alias {
+    char  *key;         /* "local@domain" or "@domain", lower case */
+    char **targets;     /* NULL-terminated, "local@domain", lower case */
+};
+
+struct aliases {
+    char         *path;
+    struct alias *v;    /* sorted by key */
+    size_t        n;
+    bool          loaded;
+    dev_t         dev;
+    ino_t         ino;
+    off_t         size;
+    struct timespec mtime;
+};
+
+struct aliases *
+aliases_new(const char *path)
+{
+    struct aliases *a = xcalloc(1, sizeof(*a));
+    a->path = xstrdup(path);
+    return a;
+}
+
+static void
+aliases_clear(struct aliases *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->v[i].key);
+        for (char **t = a->v[i].targets; *t; t++)
+            free(*t);
+        free(a->v[i].targets);
+    }
+    free(a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+void
+aliases_free(struct aliases *a)
+{
+    if (!a)
+        return;
+    aliases_clear(a);
+    free(a->path);
+    free(a);
+}
+
+static int
+alias_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct alias *)x)->key, ((const struct alias *)y)->key);
+}
+
+static void
+lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+/* check_address - is "local@domain" (or "@domain" for keys) well formed? */
+static bool
+check_address(const char *s, bool key)
+{
+    const char *at = strrchr(s, '@');
+    if (!at)
+        return false;
+    if (at == s && !key)
+        return false;
+    if ((size_t)(at - s) > ADDR_LOCAL_MAX)
+        return false;
+    for (const char *p = s; p < at; p++)
+        if ((unsigned char)*p <= ' ' || *p == '/' || *p == ':' || *p == ',')
+            return false;
+    return domain_valid(at + 1, strlen(at + 1), true);
+}
+
+int
+aliases_parse_text(struct aliases *a, const char *text, size_t n,
+                   const char *name, struct buf *errs)
+{
+    int nerr = 0;
+    unsigned lineno = 0;
+    size_t cap = 0;
+    const char *p = text, *end = text + n;
+
+    aliases_clear(a);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        char *line = xstrndup(p, (size_t)(le - p));
+        lineno++;
+        p = nl ? nl + 1 : end;
+
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (!*s) {
+            free(line);
+            continue;
+        }
+        char *colon = strchr(s, ':');
+        if (!colon) {
+            buf_printf(errs, "%s:%u: expected \"alias@domain: target, ...\"\n", name, lineno);
+            nerr++;
+            free(line);
+            continue;
+        }
+        char *ke = colon;
+        while (ke > s && isspace((unsigned char)ke[-1]))
+            ke--;
+        *ke = '\0';
+        lower(s);
+        if (!check_address(s, true)) {
+            buf_printf(errs, "%s:%u: \"%s\" is not an address or @domain\n", name, lineno, s);
+            nerr++;
+            free(line);
+            continue;
+        }
+        const char *kdomain = strrchr(s, '@') + 1;
+        char **targets = xcalloc(1, sizeof(char *));
+        size_t nt = 0;
+        bool bad = false;
+        for (char *t = strtok(colon + 1, ", \t\r"); t; t = strtok(NULL, ", \t\r")) {
+            char *full = strchr(t, '@') ? xstrdup(t) : xasprintf("%s@%s", t, kdomain);
+            lower(full);
+            if (!check_address(full, false)) {
+                buf_printf(errs, "%s:%u: target \"%s\" is not an address\n", name, lineno, t);
+                nerr++;
+                bad = true;
+                free(full);
+                break;
+            }
+            targets = xreallocarray(targets, nt + 2, sizeof(char *));
+            targets[nt++] = full;
+            targets[nt] = NULL;
+        }
+        if (!bad && nt == 0) {
+            buf_printf(errs, "%s:%u: alias \"%s\" has no target\n", name, lineno, s);
+            nerr++;
+            bad = true;
+        }
+        if (bad) {
+            for (char **t = targets; *t; t++)
+                free(*t);
+            free(targets);
+            free(line);
+            continue;
+        }
+        if (a->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            a->v = xreallocarray(a->v, cap, sizeof(*a->v));
+        }
+        a->v[a->n].key = xstrdup(s);
+        a->v[a->n].targets = targets;
+        a->n++;
+        free(line);
+    }
+    if (a->n)
+        qsort(a->v, a->n, sizeof(*a->v), alias_cmp);
+    /* A key given twice: keep the first line's targets, report the rest. */
+    for (size_t i = 1; i < a->n; i++) {
+        if (strcmp(a->v[i].key, a->v[i - 1].key) == 0) {
+            buf_printf(errs, "%s: alias \"%s\" is defined more than once\n", name, a->v[i].key);
+            nerr++;
+        }
+    }
+    return nerr;
+}
+
+int
+aliases_refresh(struct aliases *a, struct buf *errs)
+{
+    struct stat st;
+    char *text;
+    size_t len;
+
+    if (stat(a->path, &st) < 0) {
+        if (errno != ENOENT)
+            return -1;
+        aliases_clear(a);
+        a->loaded = true;
+        a->ino = 0;
+        return 0;
+    }
+    if (a->loaded && st.st_ino == a->ino && st.st_dev == a->dev && st.st_size == a->size
+        && st.st_mtim.tv_sec == a->mtime.tv_sec && st.st_mtim.tv_nsec == a->mtime.tv_nsec)
+        return 0;
+    if (file_read(a->path, 64u << 20, &text, &len) < 0)
+        return -1;
+    aliases_parse_text(a, text, len, a->path, errs);
+    free(text);
+    a->loaded = true;
+    a->dev = st.st_dev;
+    a->ino = st.st_ino;
+    a->size = st.st_size;
+    a->mtime = st.st_mtim;
+    return 0;
+}
+
+char *const *
+aliases_lookup(const struct aliases *a, const char *key)
+{
+    char k[ADDR_MAX + 2];
+    size_t n = strlen(key);
+
+    if (n >= sizeof(k) || a->n == 0)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        k[i] = (char)tolower((unsigned char)key[i]);
+    struct alias probe = { k, NULL };
+    const struct alias *e = bsearch(&probe, a->v, a->n, sizeof(*a->v), alias_cmp);
+    return e ? e->targets : NULL;
+}

@@ -1,0 +1,182 @@
+/*
+ * maildir - local delivery into Maildirs; see maildir.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+
+#include "deliver/maildir.h"
+#include "util/fsutil.h"
+#include "util/xmalloc.h"
+
+/* A copy written to tmp/ and waiting for its rename into new/. */
+struct copy {
+    struct maildir_job *job;
+    size_t              rcpt;
+    char                tmp[PATH_MAX];
+    char                dst[PATH_MAX];
+};
+
+/* copy_write - write one copy into the mailbox's tmp/; 0 or errno */
+static int
+copy_write(const struct maildir_ctx *ctx, struct copy *c, const char *body, size_t bodylen)
+{
+    static unsigned long counter;
+    const struct envelope *env = c->job->env;
+    const char *mailbox = env->rcpts[c->rcpt].mailbox;
+    const char *at = strrchr(mailbox, '@');
+    char dir[PATH_MAX], head[1024];
+    struct timeval tv;
+    int fd;
+
+    if (!at)
+        return EINVAL;
+    if (pathf(dir, sizeof(dir), "%s/mail/%s/%.*s", spool_data_dir(ctx->spool), at + 1,
+              (int)(at - mailbox), mailbox) < 0)
+        return errno;
+    gettimeofday(&tv, NULL);
+    unsigned long q = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    char name[256];
+    int hl = snprintf(head, sizeof(head), "Return-Path: <%s>\nDelivered-To: %s\n",
+                      env->sender, mailbox);
+    snprintf(name, sizeof(name), "%lld.M%ldP%ldQ%lu.%s,S=%zu", (long long)tv.tv_sec,
+             (long)tv.tv_usec, (long)getpid(), q, ctx->hostname, (size_t)hl + bodylen);
+    if (pathf(c->tmp, sizeof(c->tmp), "%s/tmp/%s", dir, name) < 0
+        || pathf(c->dst, sizeof(c->dst), "%s/new/%s", dir, name) < 0)
+        return errno;
+
+    fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        char sub[PATH_MAX];
+        static const char *const subs[] = { "tmp", "new", "cur" };
+        for (int i = 0; i < 3; i++) {
+            if (pathf(sub, sizeof(sub), "%s/%s", dir, subs[i]) < 0 || mkdir_p(sub, 0700) < 0)
+                return errno;
+        }
+        fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
+    if (fd < 0)
+        return errno;
+    int e = 0;
+    if (write_all(fd, head, (size_t)hl) < 0 || write_all(fd, body, bodylen) < 0)
+        e = errno;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (e)
+        unlink(c->tmp);
+    return e;
+}
+
+/* record_done - append delivery records of a partly delivered message */
+static int
+record_done(const struct maildir_ctx *ctx, struct maildir_job *job)
+{
+    char path[PATH_MAX], line[64];
+    struct buf b = BUF_INIT;
+
+    for (size_t i = 0; i < job->env->nrcpts; i++)
+        if (job->result[i] == 1) {
+            snprintf(line, sizeof(line), "done %zu\n", i);
+            buf_puts(&b, line);
+        }
+    if (b.len == 0)
+        return 0;
+    spool_state_path(ctx->spool, job->env->id, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int e = 0;
+    if (fd < 0 || write_all(fd, b.data, b.len) < 0)
+        e = errno;
+    if (fd >= 0)
+        close(fd);
+    buf_free(&b);
+    return e;
+}
+
+void
+maildir_run(struct workq_item **items, size_t n, void *arg)
+{
+    const struct maildir_ctx *ctx = arg;
+    struct copy *copies = NULL;
+    size_t ncopies = 0, cap = 0;
+    char path[PATH_MAX];
+
+    /* 1. Write every copy into tmp/. */
+    for (size_t j = 0; j < n; j++) {
+        struct maildir_job *job = (struct maildir_job *)items[j];
+        char *data;
+        size_t off, len;
+        int e = spool_read_body(ctx->spool, job->env->id, &data, &off, &len) < 0 ? errno : 0;
+        for (size_t i = 0; i < job->env->nrcpts; i++) {
+            if (job->env->rcpts[i].state != RCPT_PENDING)
+                continue;
+            if (e) {
+                job->result[i] = e;
+                continue;
+            }
+            if (ncopies == cap) {
+                cap = cap ? cap * 2 : 16;
+                copies = xreallocarray(copies, cap, sizeof(*copies));
+            }
+            struct copy *c = &copies[ncopies];
+            c->job = job;
+            c->rcpt = i;
+            int we = copy_write(ctx, c, data + off, len - off);
+            if (we)
+                job->result[i] = we;
+            else
+                ncopies++;
+        }
+        if (!e)
+            free(data);
+    }
+
+    /* 2. Make them durable, then visible in new/ (Maildir's tmp -> new). */
+    int se = ncopies && spool_sync(ctx->spool) < 0 ? errno : 0;
+    for (size_t k = 0; k < ncopies; k++) {
+        struct copy *c = &copies[k];
+        if (se || rename(c->tmp, c->dst) < 0) {
+            c->job->result[c->rcpt] = se ? se : errno;
+            unlink(c->tmp);
+        } else {
+            c->job->result[c->rcpt] = 1;
+        }
+    }
+
+    /* 3. Record what was delivered, durably, before the queue forgets it. */
+    bool any = false;
+    for (size_t j = 0; j < n; j++) {
+        struct maildir_job *job = (struct maildir_job *)items[j];
+        size_t left = 0;
+        for (size_t i = 0; i < job->env->nrcpts; i++)
+            left += job->env->rcpts[i].state == RCPT_PENDING && job->result[i] != 1;
+        job->complete = left == 0;
+        if (!job->complete)
+            record_done(ctx, job);
+        any = true;
+    }
+    if (any && ncopies && spool_sync(ctx->spool) < 0) {
+        /* The renames may not be durable yet: keep every queue file, so
+         * that a crash can at worst deliver again. A later run with
+         * nothing pending removes them. */
+        for (size_t j = 0; j < n; j++)
+            ((struct maildir_job *)items[j])->complete = false;
+    }
+
+    /* 4. Forget completed messages. */
+    for (size_t j = 0; j < n; j++) {
+        struct maildir_job *job = (struct maildir_job *)items[j];
+        if (!job->complete)
+            continue;
+        spool_msg_path(ctx->spool, job->env->id, path, sizeof(path));
+        unlink(path);
+        spool_state_path(ctx->spool, job->env->id, path, sizeof(path));
+        unlink(path);
+    }
+    free(copies);
+}

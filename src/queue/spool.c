@@ -1,0 +1,310 @@
+/*
+ * spool - the durable queue on disk; see spool.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+
+#include "queue/spool.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct spool {
+    char *data_dir;
+    char *qdir;         /* <data_dir>/queue */
+    int   datafd;       /* for syncfs(2) */
+    int   msgfd;        /* queue/msg, for its fsync */
+};
+
+const char *
+spool_data_dir(const struct spool *sp)
+{
+    return sp->data_dir;
+}
+
+/* clear_dir - remove every plain entry of path */
+static void
+clear_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char p[PATH_MAX];
+
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        pathf(p, sizeof(p), "%s/%s", path, de->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
+struct spool *
+spool_open(const char *data_dir, char *err, size_t errlen)
+{
+    static const char *const sub[] = { "tmp", "msg", "state", "corrupt" };
+    struct spool *sp = xcalloc(1, sizeof(*sp));
+    char p[PATH_MAX];
+
+    sp->data_dir = xstrdup(data_dir);
+    sp->qdir = xasprintf("%s/queue", data_dir);
+    sp->datafd = sp->msgfd = -1;
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        pathf(p, sizeof(p), "%s/%s", sp->qdir, sub[i]);
+        if (mkdir_p(p, 0700) < 0) {
+            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
+            spool_close(sp);
+            return NULL;
+        }
+    }
+    pathf(p, sizeof(p), "%s/tmp", sp->qdir);
+    clear_dir(p);
+    sp->datafd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    pathf(p, sizeof(p), "%s/msg", sp->qdir);
+    sp->msgfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sp->datafd < 0 || sp->msgfd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", p, strerror(errno));
+        spool_close(sp);
+        return NULL;
+    }
+    return sp;
+}
+
+void
+spool_close(struct spool *sp)
+{
+    if (!sp)
+        return;
+    if (sp->datafd >= 0)
+        close(sp->datafd);
+    if (sp->msgfd >= 0)
+        close(sp->msgfd);
+    free(sp->data_dir);
+    free(sp->qdir);
+    free(sp);
+}
+
+void
+spool_new_id(char id[QUEUE_ID_LEN + 1])
+{
+    static unsigned long long last;
+    static unsigned counter;
+    struct timeval tv;
+
+    /* 13 hex digits of microseconds, then 3 of a counter within the same
+     * microsecond: sortable by arrival and unique across restarts as long
+     * as the clock does not run backwards. */
+    gettimeofday(&tv, NULL);
+    unsigned long long us = (unsigned long long)tv.tv_sec * 1000000ULL + (unsigned long long)tv.tv_usec;
+    if (us <= last) {
+        if (++counter > 0xfff) {
+            last++;
+            counter = 0;
+        }
+        us = last;
+    } else {
+        last = us;
+        counter = 0;
+    }
+    snprintf(id, QUEUE_ID_LEN + 1, "%013llX%03X", us & 0xFFFFFFFFFFFFFULL, counter);
+}
+
+void
+spool_msg_path(const struct spool *sp, const char *id, char *out, size_t outlen)
+{
+    pathf(out, outlen, "%s/msg/%s", sp->qdir, id);
+}
+
+void
+spool_state_path(const struct spool *sp, const char *id, char *out, size_t outlen)
+{
+    pathf(out, outlen, "%s/state/%s", sp->qdir, id);
+}
+
+int
+spool_sync(const struct spool *sp)
+{
+    return syncfs(sp->datafd);
+}
+
+/* write_tmp - write one message into tmp/; 0 or an errno value */
+static int
+write_tmp(struct spool_commit *c, const char *path)
+{
+    struct buf head = BUF_INIT;
+    int fd, e = 0;
+
+    envelope_format(c->env, &head);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        buf_free(&head);
+        return errno;
+    }
+    struct iovec iov[2] = {
+        { head.data, head.len },
+        { c->content.data ? c->content.data : (char *)"", c->content.len },
+    };
+    size_t total = head.len + c->content.len, done = 0;
+    while (done < total) {
+        ssize_t w = writev(fd, iov, 2);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            e = errno;
+            break;
+        }
+        done += (size_t)w;
+        /* advance the iovecs past what was written */
+        size_t adv = (size_t)w;
+        for (int i = 0; i < 2; i++) {
+            size_t k = adv < iov[i].iov_len ? adv : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + k;
+            iov[i].iov_len -= k;
+            adv -= k;
+        }
+    }
+    if (close(fd) < 0 && !e)
+        e = errno;
+    buf_free(&head);
+    if (e)
+        unlink(path);
+    return e;
+}
+
+void
+spool_commit_run(struct workq_item **items, size_t n, void *arg)
+{
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    struct spool *sp = arg;
+    size_t ok = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct spool_commit *c = (struct spool_commit *)items[i];
+        pathf(tmp, sizeof(tmp), "%s/tmp/%s", sp->qdir, c->env->id);
+        c->error = write_tmp(c, tmp);
+        ok += c->error == 0;
+    }
+    if (ok == 0)
+        return;
+    /* One sync makes every file of the batch durable (group commit). */
+    int e = spool_sync(sp) < 0 ? errno : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct spool_commit *c = (struct spool_commit *)items[i];
+        if (c->error)
+            continue;
+        pathf(tmp, sizeof(tmp), "%s/tmp/%s", sp->qdir, c->env->id);
+        pathf(dst, sizeof(dst), "%s/msg/%s", sp->qdir, c->env->id);
+        if (e || rename(tmp, dst) < 0) {
+            c->error = e ? e : errno;
+            unlink(tmp);
+        }
+    }
+    /* Make the renames durable: only now may the 250 be sent. */
+    if (fsync(sp->msgfd) < 0) {
+        e = errno;
+        for (size_t i = 0; i < n; i++) {
+            struct spool_commit *c = (struct spool_commit *)items[i];
+            if (c->error)
+                continue;
+            c->error = e;
+            spool_msg_path(sp, c->env->id, dst, sizeof(dst));
+            unlink(dst);
+        }
+    }
+}
+
+int
+spool_read_body(const struct spool *sp, const char *id, char **data,
+                size_t *body_off, size_t *len)
+{
+    char path[PATH_MAX];
+    char err[128];
+
+    spool_msg_path(sp, id, path, sizeof(path));
+    if (file_read(path, (size_t)1 << 34, data, len) < 0)
+        return -1;
+    struct envelope *env = envelope_parse(*data, *len, body_off, err, sizeof(err));
+    if (!env) {
+        free(*data);
+        errno = EINVAL;
+        return -1;
+    }
+    envelope_free(env);
+    return 0;
+}
+
+/* apply_state - mark recipients recorded as delivered in the state file */
+static void
+apply_state(struct spool *sp, struct envelope *env)
+{
+    char path[PATH_MAX];
+    char *text;
+    size_t len;
+
+    spool_state_path(sp, env->id, path, sizeof(path));
+    if (file_read(path, 1 << 24, &text, &len) < 0)
+        return;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *end;
+        if (strncmp(line, "done ", 5) != 0)
+            continue;
+        unsigned long i = strtoul(line + 5, &end, 10);
+        if (*end == '\0' && i < env->nrcpts)
+            env->rcpts[i].state = RCPT_DELIVERED;
+    }
+    free(text);
+}
+
+long
+spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), void *arg)
+{
+    char path[PATH_MAX], dst[PATH_MAX], err[128];
+    struct dirent *de;
+    long count = 0;
+    DIR *d;
+
+    pathf(path, sizeof(path), "%s/msg", sp->qdir);
+    if (!(d = opendir(path)))
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        char *text;
+        size_t len, off;
+        if (de->d_name[0] == '.')
+            continue;
+        spool_msg_path(sp, de->d_name, path, sizeof(path));
+        /* Only the head is needed here; cap the read at 1 MiB. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        text = xmalloc(1 << 20);
+        ssize_t r = read(fd, text, 1 << 20);
+        close(fd);
+        len = r > 0 ? (size_t)r : 0;
+        struct envelope *env = envelope_parse(text, len, &off, err, sizeof(err));
+        free(text);
+        if (!env || strcmp(env->id, de->d_name) != 0) {
+            log_error("%s: queue file is damaged (%s): moved to queue/corrupt",
+                      de->d_name, env ? "id does not match" : err);
+            pathf(dst, sizeof(dst), "%s/corrupt/%s", sp->qdir, de->d_name);
+            rename(path, dst);
+            envelope_free(env);
+            continue;
+        }
+        apply_state(sp, env);
+        found(env, arg);
+        count++;
+    }
+    closedir(d);
+    return count;
+}

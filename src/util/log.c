@@ -1,0 +1,125 @@
+/*
+ * log - one line per event, to stderr or syslog; see log.h.
+ *
+ * Safe to call from worker threads: each line is formatted into a local
+ * buffer and written with a single write(2) (stderr) or syslog(3) call.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/time.h>
+
+#include "util/log.h"
+
+static enum log_target log_to = LOG_TO_STDERR;
+
+/* log_open - choose where lines go */
+void
+log_open(enum log_target target)
+{
+    if (log_to == LOG_TO_SYSLOG && target != LOG_TO_SYSLOG)
+        closelog();
+    log_to = target;
+    if (target == LOG_TO_SYSLOG)
+        openlog("postino", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* log_vline - format and emit one line */
+static void
+log_vline(int prio, const char *level, const char *fmt, va_list ap)
+{
+    char line[4096];
+    size_t n = 0;
+
+    if (log_to == LOG_TO_SYSLOG) {
+        vsnprintf(line, sizeof(line), fmt, ap);
+        syslog(prio, "%s%s", level, line);
+        return;
+    }
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ postino[%ld]: %s",
+                          (long)(tv.tv_usec / 1000), (long)getpid(), level);
+    int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    if (m < 0)
+        m = 0;
+    n += (size_t)m;
+    if (n > sizeof(line) - 2)
+        n = sizeof(line) - 2;
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, n);
+    (void)w;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(LOG_INFO, "", fmt, ap);
+    va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(LOG_WARNING, "warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(LOG_ERR, "error: ", fmt, ap);
+    va_end(ap);
+}
+
+void
+log_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(LOG_CRIT, "fatal: ", fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+char *
+log_sanitize(const char *s, size_t n, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    if (outlen == 0)
+        return out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t need = (c < 0x20 || c >= 0x7f || c == '\\') ? 4 : 1;
+        if (o + need + 4 > outlen) {            /* room for "..." and NUL */
+            if (o + 4 <= outlen)
+                memcpy(out + o, "...", 3), o += 3;
+            break;
+        }
+        if (need == 4) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
