@@ -74,6 +74,7 @@ struct smtp_tx {
     struct data_reader dr;
     bool               reader_on;   /* dr initialised */
     bool               bdat;        /* BDAT used: DATA is out of sequence */
+    size_t             bdat_octets; /* octets of all chunks so far */
     size_t             header_len;  /* of our Received: header (LF form) */
     struct buf         content;     /* Received: header, then the message */
 };
@@ -530,8 +531,14 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
         log_reject(s, "RCPT", logged);
         return;
     }
-    for (size_t i = 0; i < set.n; i++)
-        envelope_add_rcpt(s->tx->env, set.v[i], addr, rp.notify, rp.orcpt);
+    /* One copy per mailbox, however many addresses lead to it. */
+    for (size_t i = 0; i < set.n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < s->tx->env->nrcpts && !dup; j++)
+            dup = strcmp(s->tx->env->rcpts[j].mailbox, set.v[i]) == 0;
+        if (!dup)
+            envelope_add_rcpt(s->tx->env, set.v[i], addr, rp.notify, rp.orcpt);
+    }
     mailbox_set_free(&set);
     enter_state(s, SMTP_STATE_RCPT);
     reply(s, 250, "2.1.5 Ok");
@@ -737,7 +744,7 @@ bdat_chunk_end(struct smtp_session *s)
     if (!s->bdat_last) {
         enter_state(s, SMTP_STATE_RCPT);
         set_timeouts(s);
-        reply(s, 250, "2.0.0 %zu octets received", tx->dr.size);
+        reply(s, 250, "2.0.0 %zu octets received", tx->bdat_octets);
         return;
     }
     data_reader_finish(&tx->dr, &tx->content);
@@ -934,6 +941,8 @@ session_process(struct smtp_session *s)
             if (take)
                 feed_reader(s, in, take, !s->bdat_discard);
             s->bdat_left -= take;
+            if (!s->bdat_discard)
+                s->tx->bdat_octets += take;
             if (s->bdat_left > 0)
                 return;
             bdat_chunk_end(s);
