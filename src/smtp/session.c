@@ -75,6 +75,7 @@ struct smtp_tx {
     bool               reader_on;   /* dr initialised */
     bool               bdat;        /* BDAT used: DATA is out of sequence */
     size_t             bdat_octets; /* octets of all chunks so far */
+    unsigned           nrcpt;       /* RCPT commands accepted */
     size_t             header_len;  /* of our Received: header (LF form) */
     struct buf         content;     /* Received: header, then the message */
 };
@@ -484,7 +485,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
         reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8 (RFC 6531)");
         return;
     }
-    if (s->tx->env->nrcpts >= ctx->cfg->max_recipients) {
+    if (s->tx->nrcpt >= ctx->cfg->max_recipients) {
         reply(s, 452, "4.5.3 Too many recipients");
         return;
     }
@@ -540,6 +541,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
             envelope_add_rcpt(s->tx->env, set.v[i], addr, rp.notify, rp.orcpt);
     }
     mailbox_set_free(&set);
+    s->tx->nrcpt++;
     enter_state(s, SMTP_STATE_RCPT);
     reply(s, 250, "2.1.5 Ok");
 }
