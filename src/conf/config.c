@@ -159,7 +159,8 @@ parse_listen(const char *s, struct listen_addr *la)
 
     struct sockaddr_in *sin = (struct sockaddr_in *)&la->ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&la->ss;
-    if (hlen == 0 || strcmp(host, "*") == 0) {
+    /* "[]:25" is not a wildcard: brackets must hold an IPv6 address. */
+    if (*s != '[' && (hlen == 0 || strcmp(host, "*") == 0)) {
         sin->sin_family = AF_INET;
         sin->sin_addr.s_addr = htonl(INADDR_ANY);
         sin->sin_port = htons((uint16_t)port);

@@ -14,13 +14,14 @@
 #include "util/xmalloc.h"
 
 struct alias {
-    char  *key;         /* "local@domain" or "@domain", lower case */
-    char **targets;     /* NULL-terminated, "local@domain", lower case */
+    char    *key;       /* "local@domain" or "@domain", lower case */
+    char   **targets;   /* NULL-terminated, "local@domain", lower case */
+    unsigned line;      /* where it was defined: duplicates are reported by line */
 };
 
 struct aliases {
     char         *path;
-    struct alias *v;    /* sorted by key */
+    struct alias *v;    /* sorted by key, each key once */
     size_t        n;
     bool          loaded;
     dev_t         dev;
@@ -37,15 +38,21 @@ aliases_new(const char *path)
     return a;
 }
 
+/* alias_free_one - release what one entry holds */
+static void
+alias_free_one(struct alias *e)
+{
+    free(e->key);
+    for (char **t = e->targets; *t; t++)
+        free(*t);
+    free(e->targets);
+}
+
 static void
 aliases_clear(struct aliases *a)
 {
-    for (size_t i = 0; i < a->n; i++) {
-        free(a->v[i].key);
-        for (char **t = a->v[i].targets; *t; t++)
-            free(*t);
-        free(a->v[i].targets);
-    }
+    for (size_t i = 0; i < a->n; i++)
+        alias_free_one(&a->v[i]);
     free(a->v);
     a->v = NULL;
     a->n = 0;
@@ -65,6 +72,19 @@ static int
 alias_cmp(const void *x, const void *y)
 {
     return strcmp(((const struct alias *)x)->key, ((const struct alias *)y)->key);
+}
+
+/* alias_line_cmp - by key, then by line, so a key's first definition
+ * sorts first (qsort is not stable) */
+static int
+alias_line_cmp(const void *x, const void *y)
+{
+    const struct alias *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+
+    if (c != 0)
+        return c;
+    return (a->line > b->line) - (a->line < b->line);
 }
 
 static void
@@ -172,18 +192,26 @@ aliases_parse_text(struct aliases *a, const char *text, size_t n,
         }
         a->v[a->n].key = xstrdup(s);
         a->v[a->n].targets = targets;
+        a->v[a->n].line = lineno;
         a->n++;
         free(line);
     }
     if (a->n)
-        qsort(a->v, a->n, sizeof(*a->v), alias_cmp);
-    /* A key given twice: keep the first line's targets, report the rest. */
-    for (size_t i = 1; i < a->n; i++) {
-        if (strcmp(a->v[i].key, a->v[i - 1].key) == 0) {
-            buf_printf(errs, "%s: alias \"%s\" is defined more than once\n", name, a->v[i].key);
+        qsort(a->v, a->n, sizeof(*a->v), alias_line_cmp);
+    /* A key given twice: keep the first line's targets, report and drop
+     * the rest, so that bsearch() cannot land on a later definition. */
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (kept > 0 && strcmp(a->v[i].key, a->v[kept - 1].key) == 0) {
+            buf_printf(errs, "%s:%u: alias \"%s\" is defined more than once (first on line %u)\n",
+                       name, a->v[i].line, a->v[i].key, a->v[kept - 1].line);
             nerr++;
+            alias_free_one(&a->v[i]);
+            continue;
         }
+        a->v[kept++] = a->v[i];
     }
+    a->n = kept;
     return nerr;
 }
 
@@ -227,7 +255,7 @@ aliases_lookup(const struct aliases *a, const char *key)
         return NULL;
     for (size_t i = 0; i <= n; i++)
         k[i] = (char)tolower((unsigned char)key[i]);
-    struct alias probe = { k, NULL };
+    struct alias probe = { k, NULL, 0 };
     const struct alias *e = bsearch(&probe, a->v, a->n, sizeof(*a->v), alias_cmp);
     return e ? e->targets : NULL;
 }
