@@ -22,7 +22,7 @@
 #include "util/xmalloc.h"
 
 enum key_kind { K_STRING, K_HOSTNAME, K_DOMAINS, K_LISTEN, K_SIZE, K_UINT,
-                K_DURATION, K_LOG };
+                K_DURATION, K_LOG, K_BOOL };
 
 struct key {
     const char   *name;
@@ -37,6 +37,15 @@ static const struct key keys[] = {
     { "data_dir",               K_STRING,   OFF(data_dir),               "./postino-data" },
     { "domains",                K_DOMAINS,  OFF(domains),                "localhost" },
     { "listen_smtp",            K_LISTEN,   OFF(listen_smtp),            "127.0.0.1:2525" },
+    { "listen_submission",      K_LISTEN,   OFF(listen_submission),      "127.0.0.1:2587" },
+    { "listen_submissions",     K_LISTEN,   OFF(listen_submissions),     "127.0.0.1:2465" },
+    { "tls_cert",               K_STRING,   OFF(tls_cert),               "" },
+    { "tls_key",                K_STRING,   OFF(tls_key),                "" },
+    { "tls_handshake_timeout",  K_DURATION, OFF(tls_handshake_timeout),  "30s" },
+    { "auth_plaintext_loopback", K_BOOL,    OFF(auth_plaintext_loopback), "no" },
+    { "auth_failure_delay",     K_DURATION, OFF(auth_failure_delay),     "1s" },
+    { "auth_max_failures",      K_UINT,     OFF(auth_max_failures),      "5" },
+    { "auth_block_time",        K_DURATION, OFF(auth_block_time),        "15m" },
     { "message_size_limit",     K_SIZE,     OFF(message_size_limit),     "10240000" },
     { "max_recipients",         K_UINT,     OFF(max_recipients),         "100" },
     { "smtp_timeout",           K_DURATION, OFF(smtp_timeout),           "5m" },
@@ -262,9 +271,10 @@ set_value(struct config *cfg, const struct key *k, const char *value,
             }
         }
         free_words(v);
-        free(cfg->listen_smtp);
-        cfg->listen_smtp = la;
-        cfg->nlisten_smtp = n;
+        struct listen_list *ll = (struct listen_list *)base;
+        free(ll->v);
+        ll->v = la;
+        ll->n = n;
         return true;
     }
     case K_SIZE:
@@ -285,6 +295,14 @@ set_value(struct config *cfg, const struct key *k, const char *value,
         if (!parse_duration(value, (unsigned *)base))
             return err(errs, where, "%s: \"%s\" is not a duration (like 30s, 5m, 2h, 1d)",
                        k->name, value);
+        return true;
+    case K_BOOL:
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+            *(bool *)base = true;
+        else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+            *(bool *)base = false;
+        else
+            return err(errs, where, "%s: \"%s\" is neither yes nor no", k->name, value);
         return true;
     case K_LOG:
         if (strcmp(value, "stderr") == 0)
@@ -335,7 +353,11 @@ config_free(struct config *cfg)
     free(cfg->hostname);
     free(cfg->data_dir);
     free_words(cfg->domains);
-    free(cfg->listen_smtp);
+    free(cfg->listen_smtp.v);
+    free(cfg->listen_submission.v);
+    free(cfg->listen_submissions.v);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     free(cfg->aliases_file);
     free(cfg->users_file);
     free(cfg);
@@ -441,6 +463,16 @@ config_load(const char *path, char **overrides, size_t noverrides,
         cfg->aliases_file = xasprintf("%s/aliases", cfg->data_dir);
     }
     cfg->users_file = xasprintf("%s/users", cfg->data_dir);
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        err(errs, cfg->path ? cfg->path : "-o", "tls_cert and tls_key go together: set both or neither");
+        nerr++;
+    } else if (!cfg->tls_cert[0]) {
+        free(cfg->tls_cert);
+        free(cfg->tls_key);
+        cfg->tls_cert = xasprintf("%s/tls/cert.pem", cfg->data_dir);
+        cfg->tls_key = xasprintf("%s/tls/key.pem", cfg->data_dir);
+        cfg->tls_selfsigned = true;
+    }
     *nerrs = nerr;
     return cfg;
 }

@@ -25,6 +25,12 @@ struct listen_addr {
     socklen_t               sslen;
 };
 
+/* The addresses of one kind of listener. */
+struct listen_list {
+    struct listen_addr *v;
+    size_t              n;
+};
+
 struct config {
     char   *path;               /* the file read, NULL for none */
     bool    trial;              /* no file: the trial setup */
@@ -32,8 +38,17 @@ struct config {
     char   *data_dir;
     char  **domains;            /* lower case, NULL-terminated */
     size_t  ndomains;
-    struct listen_addr *listen_smtp;
-    size_t  nlisten_smtp;
+    struct listen_list listen_smtp;         /* port 25: the MX */
+    struct listen_list listen_submission;   /* port 587: STARTTLS, AUTH required */
+    struct listen_list listen_submissions;  /* port 465: implicit TLS (RFC 8314) */
+    char   *tls_cert;           /* PEM; NULL or "": the self-signed one */
+    char   *tls_key;
+    bool    tls_selfsigned;     /* no tls_cert: <data_dir>/tls/{cert,key}.pem, made if missing */
+    unsigned tls_handshake_timeout;     /* seconds */
+    bool    auth_plaintext_loopback;    /* AUTH without TLS from 127/8, ::1 */
+    unsigned auth_failure_delay;        /* seconds before a 535 */
+    unsigned auth_max_failures;         /* per IP, then a block */
+    unsigned auth_block_time;           /* seconds */
     size_t  message_size_limit;
     unsigned max_recipients;
     unsigned smtp_timeout;      /* seconds */

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libevent */
@@ -31,10 +33,12 @@
 #include "util/workq.h"
 #include "util/xmalloc.h"
 #include "conf/config.h"
+#include "auth/guard.h"
 #include "auth/users.h"
 #include "deliver/aliases.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "tls/tls.h"
 #include "smtp/smtp.h"
 #include "daemon/serve.h"
 
@@ -48,6 +52,13 @@ struct ipcount {
     char            ip[64];
 };
 
+/* What a listener passes to accept_cb. */
+struct listener {
+    struct server          *sv;
+    struct evconnlistener  *l;
+    enum smtp_kind          kind;
+};
+
 struct server {
     struct event_base     *base;
     struct config         *cfg;
@@ -55,7 +66,7 @@ struct server {
     char                 **overrides;
     size_t                 noverrides;
     struct smtp_ctx        smtp;
-    struct evconnlistener **listeners;
+    struct listener       *listeners;
     size_t                 nlisteners;
     struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
     struct ipcount        *iptab[IPTAB_SIZE];
@@ -126,7 +137,8 @@ static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
           int salen, void *arg)
 {
-    struct server *sv = arg;
+    struct listener *li = arg;
+    struct server *sv = li->sv;
     char ip[64];
     (void)l;
     (void)salen;
@@ -150,11 +162,19 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                                "Error: too many connections from your address");
         return;
     }
+    unsigned blocked = guard_blocked(sv->smtp.guard, ip, time(NULL));
+    if (blocked) {
+        log_info("connection from unknown[%s] refused: blocked for %u more seconds after "
+                 "failed authentications", ip, blocked);
+        smtp_reject_connection(&sv->smtp, fd, "Error: too many failed authentications; "
+                               "try again later");
+        return;
+    }
     c = ip_get(sv, ip, true);
     c->n++;
     sv->nconn++;
     evutil_make_socket_nonblocking(fd);
-    smtp_session_start(&sv->smtp, fd, ip);
+    smtp_session_start(&sv->smtp, fd, ip, li->kind);
 }
 
 static void
@@ -186,7 +206,7 @@ begin_stop(struct server *sv, const char *why)
     sv->stopping = true;
     log_info("%s: stopping", why);
     for (size_t i = 0; i < sv->nlisteners; i++)
-        evconnlistener_free(sv->listeners[i]);
+        evconnlistener_free(sv->listeners[i].l);
     sv->nlisteners = 0;
     smtp_stop_all(&sv->smtp);
     struct timeval tv = { 0, 50000 };
@@ -201,7 +221,9 @@ sig_stop_cb(evutil_socket_t sig, short what, void *arg)
     begin_stop(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-/* reload - SIGHUP: configuration, users, aliases */
+static SSL_CTX *tls_setup(const struct config *cfg);
+
+/* reload - SIGHUP: configuration, users, aliases, TLS certificate */
 static void
 sig_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -237,7 +259,59 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
         log_warn("aliases: %s", buf_cstr(&errs));
     buf_free(&errs);
     scheduler_set_hostname(sv->smtp.sched, cfg->hostname);
+    guard_set_limits(sv->smtp.guard, cfg->auth_max_failures, cfg->auth_block_time);
+    SSL_CTX *tls = tls_setup(cfg);
+    if (tls) {
+        SSL_CTX_free(sv->smtp.tls);     /* sessions hold their own reference */
+        sv->smtp.tls = tls;
+    } else {
+        log_error("reload: keeping the TLS certificate in use");
+    }
     log_info("reloaded configuration (listening addresses change only on restart)");
+}
+
+/* tls_setup - the TLS context of cfg, making the self-signed certificate
+ * on first start when none is configured; NULL (logged) on failure */
+static SSL_CTX *
+tls_setup(const struct config *cfg)
+{
+    char err[512], dir[PATH_MAX];
+
+    if (cfg->tls_selfsigned) {
+        snprintf(dir, sizeof(dir), "%s/tls", cfg->data_dir);
+        int made = tls_selfsigned_ensure(dir, cfg->hostname, err, sizeof(err));
+        if (made < 0) {
+            log_error("TLS: %s", err);
+            return NULL;
+        }
+        log_info("TLS: %s self-signed certificate for %s: %s", made ? "made a" : "using the",
+                 cfg->hostname, cfg->tls_cert);
+    }
+    SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+    if (!ctx)
+        log_error("TLS: %s", err);
+    return ctx;
+}
+
+/* listen_all - open every listener of one kind */
+static void
+listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
+           const char *what)
+{
+    for (size_t i = 0; i < ll->n; i++) {
+        struct listen_addr *la = &ll->v[i];
+        struct listener *li = &sv->listeners[sv->nlisteners];
+        li->sv = sv;
+        li->kind = kind;
+        li->l = evconnlistener_new_bind(sv->base, accept_cb, li,
+            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+            1024, (struct sockaddr *)&la->ss, (int)la->sslen);
+        if (!li->l)
+            log_fatal("cannot listen on %s (%s): %s", la->text, what, strerror(errno));
+        evconnlistener_set_error_cb(li->l, accept_error_cb);
+        sv->nlisteners++;
+        log_info("listening for %s on %s", what, la->text);
+    }
 }
 
 static void
@@ -316,18 +390,19 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     if (found > 0)
         log_info("queue: %ld message(s) found from an earlier run; delivering", found);
 
-    sv.listeners = xcalloc(sv.cfg->nlisten_smtp ? sv.cfg->nlisten_smtp : 1, sizeof(*sv.listeners));
-    for (size_t i = 0; i < sv.cfg->nlisten_smtp; i++) {
-        struct listen_addr *la = &sv.cfg->listen_smtp[i];
-        struct evconnlistener *l = evconnlistener_new_bind(sv.base, accept_cb, &sv,
-            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-            1024, (struct sockaddr *)&la->ss, (int)la->sslen);
-        if (!l)
-            log_fatal("cannot listen on %s: %s", la->text, strerror(errno));
-        evconnlistener_set_error_cb(l, accept_error_cb);
-        sv.listeners[sv.nlisteners++] = l;
-        log_info("listening for SMTP on %s", la->text);
-    }
+    sv.smtp.tls = tls_setup(sv.cfg);
+    if (!sv.smtp.tls && (sv.cfg->listen_submissions.n || sv.cfg->listen_submission.n))
+        log_fatal("TLS is needed for the submission ports; fix tls_cert and tls_key");
+    sv.smtp.guard = guard_new();
+    guard_set_limits(sv.smtp.guard, sv.cfg->auth_max_failures, sv.cfg->auth_block_time);
+    sv.smtp.authq = workq_new(sv.base, "auth", 2, 1, smtp_auth_run, NULL);
+
+    size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n;
+    sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
+    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, "SMTP");
+    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, "submission (STARTTLS)");
+    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS,
+               "submissions (implicit TLS)");
 
     sv.sig_term = evsignal_new(sv.base, SIGTERM, sig_stop_cb, &sv);
     sv.sig_int = evsignal_new(sv.base, SIGINT, sig_stop_cb, &sv);
@@ -342,9 +417,10 @@ serve_main(const char *path, char **overrides, size_t noverrides)
 
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);
+    workq_free(sv.smtp.authq);
     scheduler_free(sv.smtp.sched);
     for (size_t i = 0; i < sv.nlisteners; i++)
-        evconnlistener_free(sv.listeners[i]);
+        evconnlistener_free(sv.listeners[i].l);
     free(sv.listeners);
     event_free(sv.sig_term);
     event_free(sv.sig_int);
@@ -359,6 +435,8 @@ serve_main(const char *path, char **overrides, size_t noverrides)
         }
     users_free(sv.smtp.users);
     aliases_free(sv.smtp.aliases);
+    guard_free(sv.smtp.guard);
+    SSL_CTX_free(sv.smtp.tls);
     spool_close(spool);
     event_base_free(sv.base);
     log_info("stopped");

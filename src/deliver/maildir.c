@@ -113,7 +113,7 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
         size_t off, len;
         int e = spool_read_body(ctx->spool, job->env->id, &data, &off, &len) < 0 ? errno : 0;
         for (size_t i = 0; i < job->env->nrcpts; i++) {
-            if (job->env->rcpts[i].state != RCPT_PENDING)
+            if (job->env->rcpts[i].state != RCPT_PENDING || job->env->rcpts[i].remote)
                 continue;
             if (e) {
                 job->result[i] = e;

@@ -114,6 +114,8 @@ envelope_format(const struct envelope *env, struct buf *out)
         put_enc(out, r->orig);
         buf_printf(out, " %u ", r->notify);
         put_enc(out, r->orcpt ? r->orcpt : "-");
+        if (r->remote)
+            buf_puts(out, " remote");
         buf_putc(out, '\n');
     }
     buf_putc(out, '\n');
@@ -209,13 +211,15 @@ envelope_parse(const char *text, size_t n, size_t *body_off, char *err, size_t e
             p = nl + 1;
             break;
         }
-        const char *f[6];
-        size_t fl[6];
-        size_t k = split(p, len, f, fl, 5);
+        const char *f[7];
+        size_t fl[7];
+        size_t k = split(p, len, f, fl, 6);
         unsigned long long v;
-        if (k == 0 || k > 5)
+        if (k == 0 || k > 6)
             goto syntax;
 #define IS(word) (fl[0] == sizeof(word) - 1 && memcmp(f[0], word, fl[0]) == 0)
+        if (k == 6 && !IS("rcpt"))
+            goto syntax;            /* only a recipient has a sixth field */
         if (IS("id") && k == 2 && fl[1] == QUEUE_ID_LEN) {
             for (size_t i = 0; i < fl[1]; i++)
                 if (!isxdigit((unsigned char)f[1][i]))
@@ -262,12 +266,13 @@ envelope_parse(const char *text, size_t n, size_t *body_off, char *err, size_t e
             free(env->envid);
             if (!(env->envid = dec(f[1], fl[1])))
                 goto syntax;
-        } else if (IS("rcpt") && k == 5 && parse_ull(f[3], fl[3], &v) && v < 16) {
+        } else if (IS("rcpt") && (k == 5 || (k == 6 && fl[5] == 6 && memcmp(f[5], "remote", 6) == 0))
+                   && parse_ull(f[3], fl[3], &v) && v < 16) {
             char *mbx = dec(f[1], fl[1]), *orig = dec(f[2], fl[2]);
             char *orcpt = (fl[4] == 1 && f[4][0] == '-') ? NULL : dec(f[4], fl[4]);
             bool ok = mbx && orig && strchr(mbx, '@') && (orcpt || (fl[4] == 1 && f[4][0] == '-'));
             if (ok)
-                envelope_add_rcpt(env, mbx, orig, (unsigned)v, orcpt);
+                envelope_add_rcpt(env, mbx, orig, (unsigned)v, orcpt)->remote = k == 6;
             free(mbx);
             free(orig);
             free(orcpt);

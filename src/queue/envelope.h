@@ -17,7 +17,8 @@
  *   ret full                          (or hdrs; line absent when not asked)
  *   envid QQ314159
  *   rcpt bob@example.org bob+x@example.org 6 rfc822;bob+x@example.org
- *        (mailbox, address given at RCPT, NOTIFY bits, ORCPT or "-")
+ *        (mailbox, address given at RCPT, NOTIFY bits, ORCPT or "-",
+ *        then "remote" for an address of another domain)
  *
  * envelope_format and envelope_parse are pure; the unit tests and the
  * fuzzer drive envelope_parse with hostile bytes.
@@ -43,6 +44,7 @@ struct env_rcpt {
     char           *orig;       /* the address the client gave */
     unsigned        notify;     /* NOTIFY_* bits of mail/smtp_cmd.h */
     char           *orcpt;      /* ORCPT or NULL */
+    bool            remote;     /* not a local mailbox: relayed (authenticated senders) */
     enum rcpt_state state;
     char           *last_error; /* last temporary failure, or NULL */
 };

@@ -104,8 +104,13 @@ delivery_done(struct workq_item *item)
     }
     /* Something is left: retry later (or at once if only the clean-up
      * of the queue files is pending). */
+    size_t local = 0;
+    for (size_t i = 0; i < env->nrcpts; i++)
+        local += env->rcpts[i].state == RCPT_PENDING && !env->rcpts[i].remote;
+    if (!deferred && local == 0 && envelope_pending(env))
+        return;     /* only recipients of other domains left: they wait */
     unsigned wait = 0;
-    if (deferred || envelope_pending(env)) {
+    if (deferred || local) {
         wait = RETRY_FIRST;
         for (unsigned i = 0; i < e->attempts && wait < RETRY_MAX; i++)
             wait *= 2;
@@ -172,6 +177,11 @@ scheduler_add(struct scheduler *s, struct envelope *env)
         s->head->prev = e;
     s->head = e;
     s->count++;
+    for (size_t i = 0; i < env->nrcpts; i++)
+        if (env->rcpts[i].remote && env->rcpts[i].state == RCPT_PENDING)
+            log_info("%s: to=<%s>, relay=none, delay=0, dsn=4.4.0, status=deferred "
+                     "(delivery to other domains is not available yet; the message waits "
+                     "in the queue)", env->id, env->rcpts[i].mailbox);
     entry_dispatch(e);
 }
 

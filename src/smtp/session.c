@@ -8,6 +8,7 @@
  *
  * Replies carry enhanced status codes (RFC 3463, RFC 2034).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* lower layers */
 #include "util/buf.h"
@@ -28,6 +32,7 @@
 #include "conf/config.h"
 #include "mail/address.h"
 #include "mail/data_reader.h"
+#include "mail/header.h"
 #include "mail/smtp_cmd.h"
 #include "auth/users.h"
 #include "deliver/aliases.h"
@@ -35,96 +40,27 @@
 #include "queue/envelope.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
+#include "tls/tls.h"
 #include "smtp/smtp.h"
-
-/*
- * Command lines: RFC 5321 4.5.3.1.4 sets 512 octets, and allows
- * extensions to add to it (SIZE, the DSN parameters of RFC 3461 with an
- * ORCPT of up to 500 characters, AUTH=). 2048 covers them all.
- */
-#define SMTP_LINE_MAX   2048
-/* Text lines: 1000 octets with the CRLF (RFC 5321 4.5.3.1.6). */
-#define SMTP_TEXT_MAX   1000
-/* Errors before the session is closed (chasquid closes after 3 per
- * transaction; Postfix's smtpd_hard_error_limit is 20). */
-#define SMTP_MAX_ERRORS 20
-/* Stop reading while this much output is waiting: a client that
- * pipelines without reading replies cannot make us buffer without end. */
-#define SMTP_OUT_HIGH   (256 * 1024)
-
-enum smtp_state {
-    SMTP_STATE_INIT,        /* greeted, no HELO/EHLO yet */
-    SMTP_STATE_READY,       /* HELO/EHLO done, no transaction */
-    SMTP_STATE_MAIL,        /* MAIL accepted, no recipient yet */
-    SMTP_STATE_RCPT,        /* at least one recipient */
-    SMTP_STATE_DATA,        /* reading DATA content */
-    SMTP_STATE_BDAT,        /* reading the octets of a BDAT chunk */
-    SMTP_STATE_COMMIT,      /* waiting for the queue: read nothing */
-    SMTP_STATE_CLOSING,     /* flushing the last reply */
-};
+#include "smtp/session_priv.h"
 
 static const char *const state_names[] = {
     "INIT", "READY", "MAIL", "RCPT", "DATA", "BDAT", "COMMIT", "CLOSING",
 };
 
-/* The transaction: apart from the session (OpenSMTPD's smtp_tx). */
-struct smtp_tx {
-    struct envelope   *env;
-    struct mail_params mp;
-    struct data_reader dr;
-    bool               reader_on;   /* dr initialised */
-    bool               bdat;        /* BDAT used: DATA is out of sequence */
-    size_t             bdat_octets; /* octets of all chunks so far */
-    unsigned           nrcpt;       /* RCPT commands accepted */
-    size_t             header_len;  /* of our Received: header (LF form) */
-    struct buf         content;     /* Received: header, then the message */
-};
-
-struct smtp_session {
-    struct smtp_ctx     *ctx;
-    struct bufferevent  *bev;
-    struct smtp_session *prev, *next;
-    enum smtp_state      state;
-    char                 ip[64];
-    char                 helo[256];
-    bool                 esmtp;
-    bool                 discarding;    /* throwing away an over-long line */
-    bool                 bdat_discard;  /* chunk read after a BDAT refused */
-    bool                 bdat_last;     /* the chunk being read ends the message */
-    size_t               bdat_left;     /* octets of the chunk still to read */
-    enum smtp_state      bdat_prev;     /* state to return to after a refused chunk */
-    unsigned             errors;
-    unsigned             commands;
-    unsigned             messages;
-    struct smtp_tx      *tx;
-    struct smtp_commit  *commit;        /* under way, or NULL */
-    char                 line[SMTP_LINE_MAX + 1];
-};
-
-/* A commit under way; outlives its session if the client goes away. */
-struct smtp_commit {
-    struct spool_commit  sc;
-    struct smtp_ctx     *ctx;
-    struct smtp_session *sess;          /* NULL once the session is gone */
-};
-
 typedef void (*smtp_handler)(struct smtp_session *s, const struct smtp_cmd *cmd);
 
-static void session_process(struct smtp_session *s);
-static void session_close(struct smtp_session *s);
 
-/* enter_state - change state (one place, so transitions can be traced) */
-static void
-enter_state(struct smtp_session *s, enum smtp_state st)
+/* smtp_enter_state - change state (one place, so transitions can be traced) */
+void
+smtp_enter_state(struct smtp_session *s, enum smtp_state st)
 {
     s->state = st;
 }
 
-/* reply - send one reply line; code >= 400 counts as an error */
-static void reply(struct smtp_session *s, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void
-reply(struct smtp_session *s, int code, const char *fmt, ...)
+/* smtp_reply - send one reply line; code >= 400 counts as an error */
+void
+smtp_reply(struct smtp_session *s, int code, const char *fmt, ...)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
     va_list ap;
@@ -160,14 +96,14 @@ tx_free(struct smtp_tx *tx)
     free(tx);
 }
 
-/* tx_reset - end the transaction (RSET, HELO, after DATA) */
-static void
-tx_reset(struct smtp_session *s)
+/* smtp_tx_reset - end the transaction (RSET, HELO, after DATA) */
+void
+smtp_tx_reset(struct smtp_session *s)
 {
     tx_free(s->tx);
     s->tx = NULL;
     if (s->state != SMTP_STATE_INIT && s->state != SMTP_STATE_CLOSING)
-        enter_state(s, SMTP_STATE_READY);
+        smtp_enter_state(s, SMTP_STATE_READY);
 }
 
 /* ---- connection life ---------------------------------------------- */
@@ -181,6 +117,7 @@ session_free(struct smtp_session *s)
              s->ip, s->commands, s->messages, s->errors);
     if (s->commit)
         s->commit->sess = NULL;     /* the commit finishes without us */
+    smtp_auth_cleanup(s);
     tx_free(s->tx);
     bufferevent_free(s->bev);
     if (s->prev)
@@ -206,15 +143,15 @@ write_cb(struct bufferevent *bev, void *arg)
         return;
     }
     /* Output drained below the mark: read again. */
-    if (s->state != SMTP_STATE_COMMIT)
+    if (s->state != SMTP_STATE_COMMIT && s->state != SMTP_STATE_AUTH_CHECK)
         bufferevent_enable(bev, EV_READ);
 }
 
-/* session_close - flush what is pending, then free the session */
-static void
-session_close(struct smtp_session *s)
+/* smtp_session_close - flush what is pending, then free the session */
+void
+smtp_session_close(struct smtp_session *s)
 {
-    enter_state(s, SMTP_STATE_CLOSING);
+    smtp_enter_state(s, SMTP_STATE_CLOSING);
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
@@ -224,22 +161,52 @@ session_close(struct smtp_session *s)
     bufferevent_enable(s->bev, EV_WRITE);
 }
 
+/* tls_error_text - why a TLS connection failed, for the log */
+static void
+tls_error_text(struct bufferevent *bev, char *out, size_t outlen)
+{
+    unsigned long e;
+    snprintf(out, outlen, "connection closed");
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        ERR_error_string_n(e, out, outlen);
+}
+
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct smtp_session *s = arg;
-    (void)bev;
 
+    if (what & BEV_EVENT_CONNECTED) {
+        /* The TLS handshake is done. */
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        if (ssl) {
+            tls_describe(ssl, s->tls_info, sizeof(s->tls_info));
+            log_info("TLS connection established from unknown[%s]: %s", s->ip, s->tls_info);
+        }
+        smtp_set_timeouts(s);
+        return;
+    }
+    if ((what & BEV_EVENT_ERROR) && s->tls && !s->tls_info[0]) {
+        char why[256];
+        tls_error_text(bev, why, sizeof(why));
+        log_info("TLS handshake failed from unknown[%s]: %s", s->ip, why);
+    }
+
+    if ((what & BEV_EVENT_TIMEOUT) && s->tls && !s->tls_info[0]) {
+        log_info("TLS handshake timeout from unknown[%s]", s->ip);
+        session_free(s);
+        return;
+    }
     if ((what & BEV_EVENT_TIMEOUT) && s->state != SMTP_STATE_CLOSING) {
         log_info("timeout after %s from unknown[%s]", state_names[s->state], s->ip);
-        if (s->state == SMTP_STATE_COMMIT)
+        if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_AUTH_CHECK)
             return;                 /* our own slowness: keep waiting */
-        reply(s, 421, "4.4.2 %s Error: timeout exceeded", s->ctx->cfg->hostname);
-        tx_reset(s);
+        smtp_reply(s, 421, "4.4.2 %s Error: timeout exceeded", s->ctx->cfg->hostname);
+        smtp_tx_reset(s);
         /* One write attempt with a short deadline, then give up. */
         struct timeval tv = { 5, 0 };
         bufferevent_set_timeouts(s->bev, NULL, &tv);
-        session_close(s);
+        smtp_session_close(s);
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -257,28 +224,57 @@ static void
 read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    session_process(arg);
+    smtp_session_process(arg);
 }
 
-/* set_timeouts - the read deadline depends on what we wait for */
-static void
-set_timeouts(struct smtp_session *s)
+/* smtp_set_timeouts - the read deadline depends on what we wait for */
+void
+smtp_set_timeouts(struct smtp_session *s)
 {
     const struct config *cfg = s->ctx->cfg;
     unsigned r = (s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT)
                  ? cfg->smtp_data_timeout : cfg->smtp_timeout;
+    if (s->tls && !s->tls_info[0])
+        r = cfg->tls_handshake_timeout;         /* the handshake is not done yet */
     struct timeval rt = { r, 0 }, wt = { cfg->smtp_timeout, 0 };
     bufferevent_set_timeouts(s->bev, &rt, &wt);
 }
 
+/* tls_new - an SSL object for a new server-side connection, or NULL */
+static SSL *
+tls_new(struct smtp_session *s)
+{
+    SSL *ssl = s->ctx->tls ? SSL_new(s->ctx->tls) : NULL;
+    if (!ssl)
+        log_error("unknown[%s]: cannot start TLS: no TLS context", s->ip);
+    return ssl;
+}
+
 void
-smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip)
+smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
+                   enum smtp_kind kind)
 {
     struct smtp_session *s = xcalloc(1, sizeof(*s));
+    SSL *ssl = NULL;
 
     s->ctx = ctx;
+    s->kind = kind;
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
-    s->bev = bufferevent_socket_new(ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (kind == SMTP_KIND_SUBMISSIONS) {
+        /* RFC 8314: TLS from the first byte; the greeting waits for it. */
+        if (!(ssl = tls_new(s))) {
+            evutil_closesocket(fd);
+            free(s);
+            ctx->on_close(ctx->on_close_arg, ip);
+            return;
+        }
+        s->tls = true;
+        s->bev = bufferevent_openssl_socket_new(ctx->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+        bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+    } else {
+        s->bev = bufferevent_socket_new(ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(s->bev, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
     s->next = ctx->sessions;
@@ -286,10 +282,11 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip)
         ctx->sessions->prev = s;
     ctx->sessions = s;
     ctx->nsessions++;
-    enter_state(s, SMTP_STATE_INIT);
-    set_timeouts(s);
-    log_info("connect from unknown[%s]", ip);
-    reply(s, 220, "%s ESMTP postino", ctx->cfg->hostname);
+    smtp_enter_state(s, SMTP_STATE_INIT);
+    smtp_set_timeouts(s);
+    log_info("connect from unknown[%s]%s", ip, kind == SMTP_KIND_SUBMISSIONS ? " (implicit TLS)"
+                                               : kind == SMTP_KIND_SUBMISSION ? " (submission)" : "");
+    smtp_reply(s, 220, "%s ESMTP postino", ctx->cfg->hostname);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -314,9 +311,9 @@ smtp_stop_all(struct smtp_ctx *ctx)
         next = s->next;
         if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_CLOSING)
             continue;
-        reply(s, 421, "4.3.2 %s Service shutting down", ctx->cfg->hostname);
-        tx_reset(s);
-        session_close(s);
+        smtp_reply(s, 421, "4.3.2 %s Service shutting down", ctx->cfg->hostname);
+        smtp_tx_reset(s);
+        smtp_session_close(s);
     }
 }
 
@@ -329,32 +326,38 @@ cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
     bool ehlo = cmd->verb == SMTP_CMD_EHLO;
 
     if (cmd->arglen == 0) {
-        reply(s, 501, "5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+        smtp_reply(s, 501, "5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
         return;
     }
     if (cmd->arglen >= sizeof(s->helo)) {
-        reply(s, 501, "5.5.4 Host name too long");
+        smtp_reply(s, 501, "5.5.4 Host name too long");
         return;
     }
-    tx_reset(s);
+    smtp_tx_reset(s);
     memcpy(s->helo, cmd->arg, cmd->arglen);
     s->helo[cmd->arglen] = '\0';
     s->esmtp = ehlo;
-    enter_state(s, SMTP_STATE_READY);
+    smtp_enter_state(s, SMTP_STATE_READY);
     if (!ehlo) {
-        reply(s, 250, "%s", cfg->hostname);
+        smtp_reply(s, 250, "%s", cfg->hostname);
         return;
     }
     struct evbuffer *out = bufferevent_get_output(s->bev);
     evbuffer_add_printf(out,
         "250-%s\r\n"
         "250-PIPELINING\r\n"
-        "250-SIZE %zu\r\n"
+        "250-SIZE %zu\r\n", cfg->hostname, cfg->message_size_limit);
+    if (!s->tls && s->ctx->tls)
+        evbuffer_add_printf(out, "250-STARTTLS\r\n");
+    /* RFC 4954 4 and 14: no AUTH in the clear (except loopback if allowed). */
+    if (smtp_auth_offered(s) && !s->auth_user[0])
+        evbuffer_add_printf(out, "250-AUTH PLAIN LOGIN\r\n");
+    evbuffer_add_printf(out,
         "250-8BITMIME\r\n"
         "250-ENHANCEDSTATUSCODES\r\n"
         "250-SMTPUTF8\r\n"
         "250-CHUNKING\r\n"
-        "250 DSN\r\n", cfg->hostname, cfg->message_size_limit);
+        "250 DSN\r\n");
 }
 
 /* path_error - reply for a path that did not parse */
@@ -363,19 +366,56 @@ path_error(struct smtp_session *s, enum addr_status st, bool sender)
 {
     switch (st) {
     case ADDR_LOCAL_TOO_LONG:
-        reply(s, 501, "5.1.%d Local part too long (RFC 5321 4.5.3.1.1: 64 octets)", sender ? 7 : 3);
+        smtp_reply(s, 501, "5.1.%d Local part too long (RFC 5321 4.5.3.1.1: 64 octets)", sender ? 7 : 3);
         break;
     case ADDR_DOMAIN_TOO_LONG:
-        reply(s, 501, "5.1.%d Domain too long (RFC 5321 4.5.3.1.2: 255 octets)", sender ? 7 : 3);
+        smtp_reply(s, 501, "5.1.%d Domain too long (RFC 5321 4.5.3.1.2: 255 octets)", sender ? 7 : 3);
         break;
     case ADDR_NEED_UTF8:
-        reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8");
+        smtp_reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8");
         break;
     default:
-        reply(s, 501, "5.1.%d Bad %s address syntax", sender ? 7 : 3,
+        smtp_reply(s, 501, "5.1.%d Bad %s address syntax", sender ? 7 : 3,
               sender ? "sender" : "recipient");
         break;
     }
+}
+
+/* resolve_ctx_of - the recipient resolver over this server's tables */
+static struct resolve_ctx
+resolve_ctx_of(struct smtp_ctx *ctx)
+{
+    struct buf aerr = BUF_INIT;
+
+    /* The users and aliases files may have changed since the last look. */
+    users_refresh(ctx->users);
+    aliases_refresh(ctx->aliases, &aerr);
+    if (aerr.len)
+        log_warn("%.*s", (int)aerr.len - 1, aerr.data);
+    buf_free(&aerr);
+    return (struct resolve_ctx){ ctx->cfg, ctx->users, ctx->aliases };
+}
+
+/* sender_allowed - may the authenticated user send as mb? Its own
+ * address, or any address that is delivered to it (an alias). */
+static bool
+sender_allowed(struct smtp_session *s, const struct mailbox *mb)
+{
+    char addr[ADDR_MAX + 1];
+    struct mailbox_set set = { NULL, 0 };
+    bool ok = false;
+
+    if (mb->null)
+        return false;
+    mailbox_format(mb, addr, sizeof(addr));
+    if (strcasecmp(addr, s->auth_user) == 0)
+        return true;
+    struct resolve_ctx rc = resolve_ctx_of(s->ctx);
+    if (resolve_recipient(&rc, mb, &set) == RESOLVE_OK)
+        for (size_t i = 0; i < set.n && !ok; i++)
+            ok = strcmp(set.v[i], s->auth_user) == 0;
+    mailbox_set_free(&set);
+    return ok;
 }
 
 static void
@@ -388,7 +428,7 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
     char err[128], addr[ADDR_MAX + 1];
 
     if (!cmd->arg) {
-        reply(s, 501, "5.5.4 Syntax: MAIL FROM:<address>");
+        smtp_reply(s, 501, "5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
     enum addr_status st = path_parse(cmd->arg, cmd->arglen, PATH_ALLOW_NULL | PATH_UTF8, &mb, &used);
@@ -399,30 +439,45 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
     const char *ps = cmd->arg + used;
     size_t pn = cmd->arglen - used;
     if (pn && !s->esmtp) {
-        reply(s, 555, "5.5.4 MAIL parameters need EHLO");
+        smtp_reply(s, 555, "5.5.4 MAIL parameters need EHLO");
         return;
     }
     switch (mail_params_parse(ps, pn, &mp, err, sizeof(err))) {
     case PARAM_OK:
         break;
     case PARAM_UNKNOWN:
-        reply(s, 555, "5.5.4 Unsupported option: %s", err);
+        smtp_reply(s, 555, "5.5.4 Unsupported option: %s", err);
         return;
     default:
-        reply(s, 501, "5.5.4 Bad parameter: %s", err);
+        smtp_reply(s, 501, "5.5.4 Bad parameter: %s", err);
         return;
     }
     if (mb.utf8 && !mp.smtputf8) {
-        reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8 (RFC 6531)");
+        smtp_reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8 (RFC 6531)");
         return;
     }
     /* RFC 1870 6.1: refuse at MAIL what cannot fit. */
     if (mp.size >= 0 && (unsigned long long)mp.size > cfg->message_size_limit) {
-        reply(s, 552, "5.3.4 Message size exceeds fixed limit of %zu octets",
+        smtp_reply(s, 552, "5.3.4 Message size exceeds fixed limit of %zu octets",
               cfg->message_size_limit);
         return;
     }
     mailbox_format(&mb, addr, sizeof(addr));
+    /* Submission (RFC 6409 4.3): authenticate first, then send only as
+     * yourself or as one of your aliases. */
+    if (s->kind != SMTP_KIND_MX && !s->auth_user[0]) {
+        smtp_reply(s, 530, "5.7.0 Authentication required");
+        return;
+    }
+    if (s->auth_user[0] && !sender_allowed(s, &mb)) {
+        char sa[ADDR_MAX * 4 + 8];
+        log_sanitize(addr, strlen(addr), sa, sizeof(sa));
+        smtp_reply(s, 553, "5.7.1 <%s>: Sender address rejected: not owned by user %s",
+                   sa, s->auth_user);
+        log_info("NOQUEUE: reject: MAIL from unknown[%s]: 553 5.7.1 <%s>: Sender address "
+                 "rejected: not owned by user %s", s->ip, sa, s->auth_user);
+        return;
+    }
 
     struct smtp_tx *tx = xcalloc(1, sizeof(*tx));
     tx->mp = mp;
@@ -440,8 +495,8 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
     if (mp.envid[0])
         tx->env->envid = xstrdup(mp.envid);
     s->tx = tx;
-    enter_state(s, SMTP_STATE_MAIL);
-    reply(s, 250, "2.1.0 Ok");
+    smtp_enter_state(s, SMTP_STATE_MAIL);
+    smtp_reply(s, 250, "2.1.0 Ok");
 }
 
 static void
@@ -454,11 +509,11 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
     char err[128], addr[ADDR_MAX + 1], sa[ADDR_MAX * 4 + 8], text[sizeof(sa) + 128];
 
     if (s->tx->bdat) {
-        reply(s, 503, "5.5.1 Error: RCPT after BDAT");
+        smtp_reply(s, 503, "5.5.1 Error: RCPT after BDAT");
         return;
     }
     if (!cmd->arg) {
-        reply(s, 501, "5.5.4 Syntax: RCPT TO:<address>");
+        smtp_reply(s, 501, "5.5.4 Syntax: RCPT TO:<address>");
         return;
     }
     enum addr_status st = path_parse(cmd->arg, cmd->arglen,
@@ -468,45 +523,51 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
         return;
     }
     if (used < cmd->arglen && !s->esmtp) {
-        reply(s, 555, "5.5.4 RCPT parameters need EHLO");
+        smtp_reply(s, 555, "5.5.4 RCPT parameters need EHLO");
         return;
     }
     switch (rcpt_params_parse(cmd->arg + used, cmd->arglen - used, &rp, err, sizeof(err))) {
     case PARAM_OK:
         break;
     case PARAM_UNKNOWN:
-        reply(s, 555, "5.5.4 Unsupported option: %s", err);
+        smtp_reply(s, 555, "5.5.4 Unsupported option: %s", err);
         return;
     default:
-        reply(s, 501, "5.5.4 Bad parameter: %s", err);
+        smtp_reply(s, 501, "5.5.4 Bad parameter: %s", err);
         return;
     }
     if (mb.utf8 && !s->tx->mp.smtputf8) {
-        reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8 (RFC 6531)");
+        smtp_reply(s, 553, "5.6.7 Non-ASCII address needs SMTPUTF8 (RFC 6531)");
         return;
     }
     if (s->tx->nrcpt >= ctx->cfg->max_recipients) {
-        reply(s, 452, "4.5.3 Too many recipients");
+        smtp_reply(s, 452, "4.5.3 Too many recipients");
         return;
     }
     mailbox_format(&mb, addr, sizeof(addr));
     log_sanitize(addr, strlen(addr), sa, sizeof(sa));
 
-    /* The users and aliases files may have changed since the last look. */
-    struct buf aerr = BUF_INIT;
-    users_refresh(ctx->users);
-    aliases_refresh(ctx->aliases, &aerr);
-    if (aerr.len)
-        log_warn("%.*s", (int)aerr.len - 1, aerr.data);
-    buf_free(&aerr);
-
-    struct resolve_ctx rc = { ctx->cfg, ctx->users, ctx->aliases };
+    struct resolve_ctx rc = resolve_ctx_of(ctx);
     struct mailbox_set set = { NULL, 0 };
     int code = 0;
     switch (resolve_recipient(&rc, &mb, &set)) {
     case RESOLVE_OK:
         break;
     case RESOLVE_NOT_LOCAL:
+        if (s->auth_user[0]) {
+            /* An authenticated user may send anywhere: the message waits
+             * in the queue for delivery to the other domain. */
+            char remote[ADDR_MAX + 1];
+            snprintf(remote, sizeof(remote), "%s", addr);
+            for (char *p = strrchr(remote, '@'); p && *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            envelope_add_rcpt(s->tx->env, remote, addr, rp.notify, rp.orcpt)->remote = true;
+            s->tx->nrcpt++;
+            smtp_enter_state(s, SMTP_STATE_RCPT);
+            smtp_reply(s, 250, "2.1.5 Ok");
+            return;
+        }
+        /* fall through */
     case RESOLVE_ROUTING:
         code = 554;
         snprintf(text, sizeof(text), "5.7.1 <%s>: Relay access denied", sa);
@@ -527,7 +588,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
     }
     if (code) {
         char logged[sizeof(text) + 8];
-        reply(s, code, "%s", text);
+        smtp_reply(s, code, "%s", text);
         snprintf(logged, sizeof(logged), "%d %s", code, text);
         log_reject(s, "RCPT", logged);
         return;
@@ -542,8 +603,8 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
     }
     mailbox_set_free(&set);
     s->tx->nrcpt++;
-    enter_state(s, SMTP_STATE_RCPT);
-    reply(s, 250, "2.1.5 Ok");
+    smtp_enter_state(s, SMTP_STATE_RCPT);
+    smtp_reply(s, 250, "2.1.5 Ok");
 }
 
 /* tx_begin_content - start the message: our Received: header first */
@@ -563,9 +624,15 @@ tx_begin_content(struct smtp_session *s, enum data_mode mode)
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
     log_sanitize(s->helo, strlen(s->helo), helo, sizeof(helo));
     /* RFC 5321 4.4 and RFC 3848 / RFC 6531 3.7.3 for the protocol word. */
-    const char *proto = tx->mp.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
-    buf_printf(&tx->content, "Received: from %s (unknown [%s])\n\tby %s (postino) with %s id %s",
-               helo, s->ip, cfg->hostname, proto, tx->env->id);
+    char proto[16];
+    snprintf(proto, sizeof(proto), "%s%s%s",
+             tx->mp.smtputf8 ? "UTF8SMTP" : (s->esmtp || s->tls) ? "ESMTP" : "SMTP",
+             s->tls ? "S" : "", s->auth_user[0] ? "A" : "");
+    buf_printf(&tx->content, "Received: from %s (unknown [%s])\n", helo, s->ip);
+    if (s->tls_info[0])
+        buf_printf(&tx->content, "\t(using %s)\n", s->tls_info);
+    buf_printf(&tx->content, "\tby %s (postino) with %s id %s", cfg->hostname, proto,
+               tx->env->id);
     if (tx->env->nrcpts == 1)
         buf_printf(&tx->content, "\n\tfor <%s>", tx->env->rcpts[0].orig);
     buf_printf(&tx->content, "; %s\n", date);
@@ -576,21 +643,21 @@ static void
 cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     if (s->tx && s->tx->bdat) {
-        reply(s, 503, "5.5.1 DATA after BDAT in one transaction");
+        smtp_reply(s, 503, "5.5.1 DATA after BDAT in one transaction");
         return;
     }
     if (s->state != SMTP_STATE_RCPT) {
-        reply(s, 503, "5.5.1 Error: need RCPT command");
+        smtp_reply(s, 503, "5.5.1 Error: need RCPT command");
         return;
     }
     if (cmd->arglen) {
-        reply(s, 501, "5.5.4 Syntax: DATA");
+        smtp_reply(s, 501, "5.5.4 Syntax: DATA");
         return;
     }
     tx_begin_content(s, DATA_MODE_DOT);
-    enter_state(s, SMTP_STATE_DATA);
-    set_timeouts(s);
-    reply(s, 354, "End data with <CR><LF>.<CR><LF>");
+    smtp_enter_state(s, SMTP_STATE_DATA);
+    smtp_set_timeouts(s);
+    smtp_reply(s, 354, "End data with <CR><LF>.<CR><LF>");
 }
 
 static void
@@ -614,23 +681,58 @@ commit_done(struct workq_item *item)
         s->commit = NULL;
         if (c->sc.error == 0) {
             s->messages++;
-            reply(s, 250, "2.0.0 Ok: queued as %s", env->id);
+            smtp_reply(s, 250, "2.0.0 Ok: queued as %s", env->id);
         } else if (c->sc.error == ENOSPC || c->sc.error == EDQUOT) {
-            reply(s, 452, "4.3.1 Insufficient system storage");
+            smtp_reply(s, 452, "4.3.1 Insufficient system storage");
         } else {
-            reply(s, 451, "4.3.0 Local error in processing; try again later");
+            smtp_reply(s, 451, "4.3.0 Local error in processing; try again later");
         }
-        enter_state(s, SMTP_STATE_READY);
-        set_timeouts(s);
+        smtp_enter_state(s, SMTP_STATE_READY);
+        smtp_set_timeouts(s);
         if (s->ctx->stopping) {
-            reply(s, 421, "4.3.2 %s Service shutting down", s->ctx->cfg->hostname);
-            session_close(s);
+            smtp_reply(s, 421, "4.3.2 %s Service shutting down", s->ctx->cfg->hostname);
+            smtp_session_close(s);
         } else {
             bufferevent_enable(s->bev, EV_READ);
-            session_process(s);         /* commands pipelined behind the data */
+            smtp_session_process(s);         /* commands pipelined behind the data */
         }
     }
     free(c);
+}
+
+/*
+ * add_missing_headers - RFC 6409 8.3: a submission server may add the
+ * Date: and Message-ID: fields a client left out; without them many
+ * receivers score the message as spam.
+ */
+static void
+add_missing_headers(struct smtp_session *s)
+{
+    struct smtp_tx *tx = s->tx;
+    const char *msg = tx->content.data + tx->header_len;
+    size_t n = tx->content.len - tx->header_len;
+    bool date = header_present(msg, n, "Date"), msgid = header_present(msg, n, "Message-ID");
+
+    if (date && msgid)
+        return;
+    struct buf out = BUF_INIT;
+    buf_append(&out, tx->content.data, tx->header_len);
+    if (!date) {
+        char d[64];
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(d, sizeof(d), "%a, %d %b %Y %H:%M:%S %z", &tm);
+        buf_printf(&out, "Date: %s\n", d);
+    }
+    if (!msgid)
+        buf_printf(&out, "Message-ID: <%s@%s>\n", tx->env->id, s->ctx->cfg->hostname);
+    /* A message with no header section at all still needs its empty line. */
+    if (n == 0 || header_end(msg, n) == n)
+        buf_putc(&out, '\n');
+    buf_append(&out, msg, n);
+    buf_free(&tx->content);
+    tx->content = out;
 }
 
 /* tx_finish - the content is complete: refuse it or queue it */
@@ -661,11 +763,13 @@ tx_finish(struct smtp_session *s)
         char t[160];
         snprintf(t, sizeof(t), "%d %s", code, text);
         log_reject(s, tx->bdat ? "BDAT" : "DATA", t);
-        reply(s, code, "%s", text);
-        tx_reset(s);
-        set_timeouts(s);
+        smtp_reply(s, code, "%s", text);
+        smtp_tx_reset(s);
+        smtp_set_timeouts(s);
         return;
     }
+    if (s->auth_user[0])
+        add_missing_headers(s);
     /* Size as SMTP carries it: our header, in CRLF form, plus the rest. */
     size_t hlines = 0;
     for (size_t i = 0; i < tx->header_len; i++)
@@ -681,9 +785,9 @@ tx_finish(struct smtp_session *s)
     c->sc.item.done = commit_done;
     tx->env = NULL;
     buf_init(&tx->content);
-    tx_reset(s);
+    smtp_tx_reset(s);
     s->commit = c;
-    enter_state(s, SMTP_STATE_COMMIT);
+    smtp_enter_state(s, SMTP_STATE_COMMIT);
     bufferevent_disable(s->bev, EV_READ);
     workq_push(s->ctx->commitq, &c->sc.item);
 }
@@ -708,9 +812,9 @@ cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
     if (!a || !(a[0] >= '0' && a[0] <= '9') || i < n) {
         /* Without a valid size we cannot know how many octets follow:
          * the stream is lost, so say so and close. */
-        reply(s, 501, "5.5.4 Syntax: BDAT chunk-size [LAST]; closing");
-        tx_reset(s);
-        session_close(s);
+        smtp_reply(s, 501, "5.5.4 Syntax: BDAT chunk-size [LAST]; closing");
+        smtp_tx_reset(s);
+        smtp_session_close(s);
         return;
     }
     /* Out of sequence, the chunk's octets still follow: they are read and
@@ -723,8 +827,8 @@ cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
         s->tx->bdat = true;
         tx_begin_content(s, DATA_MODE_RAW);
     }
-    enter_state(s, SMTP_STATE_BDAT);
-    set_timeouts(s);
+    smtp_enter_state(s, SMTP_STATE_BDAT);
+    smtp_set_timeouts(s);
 }
 
 /* bdat_chunk_end - all octets of a chunk are in */
@@ -735,18 +839,18 @@ bdat_chunk_end(struct smtp_session *s)
 
     if (s->bdat_discard) {
         s->bdat_discard = false;
-        enter_state(s, s->bdat_prev);
-        set_timeouts(s);
-        reply(s, 503, "5.5.1 Error: %s",
+        smtp_enter_state(s, s->bdat_prev);
+        smtp_set_timeouts(s);
+        smtp_reply(s, 503, "5.5.1 Error: %s",
               s->state == SMTP_STATE_INIT ? "send EHLO first"
               : !s->esmtp ? "BDAT needs EHLO"
               : "need RCPT command");
         return;
     }
     if (!s->bdat_last) {
-        enter_state(s, SMTP_STATE_RCPT);
-        set_timeouts(s);
-        reply(s, 250, "2.0.0 %zu octets received", tx->bdat_octets);
+        smtp_enter_state(s, SMTP_STATE_RCPT);
+        smtp_set_timeouts(s);
+        smtp_reply(s, 250, "2.0.0 %zu octets received", tx->bdat_octets);
         return;
     }
     data_reader_finish(&tx->dr, &tx->content);
@@ -757,52 +861,112 @@ static void
 cmd_rset(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     if (cmd->arglen) {
-        reply(s, 501, "5.5.4 Syntax: RSET");
+        smtp_reply(s, 501, "5.5.4 Syntax: RSET");
         return;
     }
-    tx_reset(s);
-    reply(s, 250, "2.0.0 Ok");
+    smtp_tx_reset(s);
+    smtp_reply(s, 250, "2.0.0 Ok");
 }
 
 static void
 cmd_noop(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     (void)cmd;
-    reply(s, 250, "2.0.0 Ok");
+    smtp_reply(s, 250, "2.0.0 Ok");
 }
 
 static void
 cmd_quit(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     (void)cmd;
-    reply(s, 221, "2.0.0 Bye");
-    tx_reset(s);
-    session_close(s);
+    smtp_reply(s, 221, "2.0.0 Bye");
+    smtp_tx_reset(s);
+    smtp_session_close(s);
 }
 
 static void
 cmd_help(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     (void)cmd;
-    reply(s, 214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
+    smtp_reply(s, 214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
 }
 
 static void
 cmd_vrfy(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     if (cmd->arglen == 0) {
-        reply(s, 501, "5.5.4 Syntax: VRFY address");
+        smtp_reply(s, 501, "5.5.4 Syntax: VRFY address");
         return;
     }
     /* RFC 5321 3.5.3: 252 reveals nothing to address harvesters. */
-    reply(s, 252, "2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+    smtp_reply(s, 252, "2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+/* cmd_starttls - RFC 3207 */
+static void
+cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    struct smtp_ctx *ctx = s->ctx;
+
+    if (s->tls) {
+        smtp_reply(s, 503, "5.5.1 Error: TLS already active");
+        return;
+    }
+    if (!ctx->tls) {
+        smtp_reply(s, 454, "4.7.0 TLS not available");
+        return;
+    }
+    if (cmd->arglen) {
+        smtp_reply(s, 501, "5.5.4 Syntax: STARTTLS");
+        return;
+    }
+    if (s->state != SMTP_STATE_INIT && s->state != SMTP_STATE_READY) {
+        smtp_reply(s, 503, "5.5.1 Error: STARTTLS not allowed during a mail transaction");
+        return;
+    }
+    SSL *ssl = tls_new(s);
+    if (!ssl) {
+        smtp_reply(s, 454, "4.7.0 TLS not available");
+        return;
+    }
+    smtp_reply(s, 220, "2.0.0 Ready to start TLS");
+    /* Anything the client sent after STARTTLS, before seeing our 220, is
+     * plaintext an attacker may have injected: throw it away, never read
+     * it as commands inside TLS (CVE-2011-0411, RFC 3207 5). */
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    size_t junk = evbuffer_get_length(in);
+    if (junk) {
+        log_warn("unknown[%s]: %zu octets pipelined after STARTTLS thrown away", s->ip, junk);
+        evbuffer_drain(in, junk);
+    }
+    struct bufferevent *tb = bufferevent_openssl_filter_new(ctx->base, s->bev, ssl,
+                                BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!tb) {
+        SSL_free(ssl);
+        log_error("unknown[%s]: cannot start TLS", s->ip);
+        smtp_session_close(s);
+        return;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
+    s->bev = tb;
+    bufferevent_setcb(tb, read_cb, write_cb, event_cb, s);
+    bufferevent_setwatermark(tb, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
+    /* RFC 3207 4.2: forget everything learnt before; EHLO again. */
+    s->tls = true;
+    s->helo[0] = '\0';
+    s->esmtp = false;
+    s->auth_user[0] = '\0';
+    smtp_tx_reset(s);
+    smtp_enter_state(s, SMTP_STATE_INIT);
+    smtp_set_timeouts(s);
+    bufferevent_enable(tb, EV_READ | EV_WRITE);
 }
 
 static void
 cmd_not_implemented(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     (void)cmd;
-    reply(s, 502, "5.5.1 Command not implemented");
+    smtp_reply(s, 502, "5.5.1 Command not implemented");
 }
 
 static void
@@ -810,8 +974,8 @@ cmd_http(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     (void)cmd;
     log_info("HTTP command from unknown[%s]: closing", s->ip);
-    reply(s, 554, "5.7.0 This is an SMTP server, not a web server");
-    session_close(s);
+    smtp_reply(s, 554, "5.7.0 This is an SMTP server, not a web server");
+    smtp_session_close(s);
 }
 
 /* States as bits, for the command table. */
@@ -840,8 +1004,8 @@ static const struct {
     { SMTP_CMD_HELP,     S_ANY,          cmd_help, NULL },
     { SMTP_CMD_VRFY,     S_ANY,          cmd_vrfy, NULL },
     { SMTP_CMD_EXPN,     S_ANY,          cmd_not_implemented, NULL },
-    { SMTP_CMD_STARTTLS, S_ANY,          cmd_not_implemented, NULL },
-    { SMTP_CMD_AUTH,     S_ANY,          cmd_not_implemented, NULL },
+    { SMTP_CMD_STARTTLS, S_ANY,          cmd_starttls, NULL },
+    { SMTP_CMD_AUTH,     S_ANY,          smtp_auth_command, NULL },
     { SMTP_CMD_HTTP,     S_ANY,          cmd_http, NULL },
 };
 
@@ -853,14 +1017,14 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
 
     s->commands++;
     if (memchr(line, '\0', len)) {
-        reply(s, 500, "5.5.2 Error: NUL octet in command");
+        smtp_reply(s, 500, "5.5.2 Error: NUL octet in command");
         return;
     }
     if (!smtp_cmd_parse(line, len, &cmd)) {
         char t[64];
         log_sanitize(line, len < 40 ? len : 40, t, sizeof(t));
         log_info("unknown command from unknown[%s]: %s", s->ip, t);
-        reply(s, 500, "5.5.2 Error: command not recognized");
+        smtp_reply(s, 500, "5.5.2 Error: command not recognized");
         return;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -868,18 +1032,18 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
             continue;
         if (!(commands[i].states & (1u << s->state))) {
             if (cmd.verb == SMTP_CMD_MAIL && s->state == SMTP_STATE_INIT)
-                reply(s, 503, "5.5.1 Error: send HELO/EHLO first");
+                smtp_reply(s, 503, "5.5.1 Error: send HELO/EHLO first");
             else if (cmd.verb == SMTP_CMD_MAIL)
-                reply(s, 503, "5.5.1 Error: nested MAIL command");
+                smtp_reply(s, 503, "5.5.1 Error: nested MAIL command");
             else
-                reply(s, 503, "5.5.1 Error: %s", commands[i].refusal ? commands[i].refusal
+                smtp_reply(s, 503, "5.5.1 Error: %s", commands[i].refusal ? commands[i].refusal
                                                                      : "bad sequence of commands");
             return;
         }
         commands[i].fn(s, &cmd);
         return;
     }
-    reply(s, 502, "5.5.1 Command not implemented");
+    smtp_reply(s, 502, "5.5.1 Command not implemented");
 }
 
 /* feed_reader - pass buffered input to the data reader; returns the
@@ -917,20 +1081,21 @@ feed_reader(struct smtp_session *s, struct evbuffer *in, size_t limit, bool stor
     return total;
 }
 
-/* session_process - act on everything buffered, as far as the state allows */
-static void
-session_process(struct smtp_session *s)
+/* smtp_session_process - act on everything buffered, as far as the state allows */
+void
+smtp_session_process(struct smtp_session *s)
 {
-    struct evbuffer *in = bufferevent_get_input(s->bev);
-
     for (;;) {
-        if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_CLOSING)
+        /* Fetched anew each time: STARTTLS replaces the bufferevent. */
+        struct evbuffer *in = bufferevent_get_input(s->bev);
+        if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_CLOSING
+            || s->state == SMTP_STATE_AUTH_CHECK)
             return;
         if (s->errors >= SMTP_MAX_ERRORS) {
-            reply(s, 421, "4.7.0 %s Error: too many errors", s->ctx->cfg->hostname);
+            smtp_reply(s, 421, "4.7.0 %s Error: too many errors", s->ctx->cfg->hostname);
             log_info("too many errors from unknown[%s]", s->ip);
-            tx_reset(s);
-            session_close(s);
+            smtp_tx_reset(s);
+            smtp_session_close(s);
             return;
         }
         if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH) {
@@ -965,7 +1130,7 @@ session_process(struct smtp_session *s)
         if (eol.pos < 0) {
             if (avail > SMTP_LINE_MAX) {
                 if (!s->discarding)
-                    reply(s, 500, "5.5.2 Error: line too long");
+                    smtp_reply(s, 500, "5.5.2 Error: line too long");
                 s->discarding = true;
                 evbuffer_drain(in, avail);
             }
@@ -974,7 +1139,7 @@ session_process(struct smtp_session *s)
         size_t len = (size_t)eol.pos + 1;
         if (s->discarding || len > SMTP_LINE_MAX) {
             if (!s->discarding)
-                reply(s, 500, "5.5.2 Error: line too long");
+                smtp_reply(s, 500, "5.5.2 Error: line too long");
             s->discarding = false;
             evbuffer_drain(in, len);
             continue;
@@ -984,8 +1149,12 @@ session_process(struct smtp_session *s)
         if (len && s->line[len - 1] == '\r')
             len--;
         s->line[len] = '\0';
-        dispatch(s, s->line, len);
+        if (s->state == SMTP_STATE_AUTH_INPUT)
+            smtp_auth_response(s, s->line, len);
+        else
+            dispatch(s, s->line, len);
+        explicit_bzero(s->line, len);       /* it may have held a password */
         if (s->state != SMTP_STATE_CLOSING)
-            set_timeouts(s);
+            smtp_set_timeouts(s);
     }
 }

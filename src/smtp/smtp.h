@@ -25,6 +25,15 @@ struct spool;
 struct workq;
 struct scheduler;
 struct smtp_session;
+struct guard;
+typedef struct ssl_ctx_st SSL_CTX;
+
+/* The kind of listener a session came in on. */
+enum smtp_kind {
+    SMTP_KIND_MX,           /* listen_smtp: port 25, STARTTLS offered, no relaying */
+    SMTP_KIND_SUBMISSION,   /* listen_submission: port 587, STARTTLS, AUTH required */
+    SMTP_KIND_SUBMISSIONS,  /* listen_submissions: port 465, implicit TLS, AUTH required */
+};
 
 /* What every session shares; owned by the daemon. */
 struct smtp_ctx {
@@ -35,6 +44,9 @@ struct smtp_ctx {
     struct spool        *spool;
     struct workq        *commitq;    /* runs spool_commit_run */
     struct scheduler    *sched;
+    SSL_CTX             *tls;        /* replaced on reload (sessions keep a reference) */
+    struct workq        *authq;      /* password checks */
+    struct guard        *guard;      /* failed logins per IP */
     bool                 stopping;   /* shutting down: finish, then close */
     struct smtp_session *sessions;   /* every live session */
     size_t               nsessions;
@@ -47,7 +59,12 @@ struct smtp_ctx {
  * smtp_session_start - take over an accepted socket: greet, then serve.
  * ip is the client's address as text.
  */
-void smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip);
+void smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
+                        enum smtp_kind kind);
+
+/* smtp_auth_run - workq run function for the password checks of ctx->authq */
+struct workq_item;
+void smtp_auth_run(struct workq_item **items, size_t n, void *arg);
 
 /* smtp_reject_connection - greet with 421 4.7.0 reason and close */
 void smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, const char *reason);

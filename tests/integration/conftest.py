@@ -201,10 +201,13 @@ class Server:
         self.host = HOST
         if trial:
             self.port = 2525
+            self.sub_port, self.subs_port = 2587, 2465
             self.data_dir = self.workdir / "postino-data"
             self.conf_path = None
         else:
             self.port = free_port()
+            self.sub_port = free_port()
+            self.subs_port = free_port()
             self.data_dir = pathlib.Path(data_dir) if data_dir else self.workdir / "data"
             self.conf_path = self.workdir / "postino.conf"
         self.conf = {
@@ -212,6 +215,8 @@ class Server:
             "data_dir": str(self.data_dir),
             "domains": "%s %s" % (DOMAIN, OTHER_DOMAIN),
             "listen_smtp": "%s:%d" % (self.host, self.port),
+            "listen_submission": "%s:%d" % (self.host, self.sub_port),
+            "listen_submissions": "%s:%d" % (self.host, self.subs_port),
             "log": "stderr",
         }
         self.conf.update(conf or {})
