@@ -95,8 +95,8 @@ describe(const struct config *cfg, const char *key, char *out, size_t outlen)
         if (cfg->domains[cfg->ndomains] != NULL)
             buf_puts(&b, "(not NULL-terminated)");
     } else if (strcmp(key, "listen_smtp") == 0) {
-        for (size_t i = 0; i < cfg->nlisten_smtp; i++)
-            buf_printf(&b, "%s%s", i ? "," : "", cfg->listen_smtp[i].text);
+        for (size_t i = 0; i < cfg->listen_smtp.n; i++)
+            buf_printf(&b, "%s%s", i ? "," : "", cfg->listen_smtp.v[i].text);
     } else if (strcmp(key, "message_size_limit") == 0)
         buf_printf(&b, "%zu", cfg->message_size_limit);
     else if (strcmp(key, "max_recipients") == 0)
@@ -637,8 +637,8 @@ test_defaults(void **state)
     if (cfg->path != NULL || cfg->trial)
         report("config_new(): got path %s trial %d, want NULL and false", showz(cfg->path),
                cfg->trial);
-    if (cfg->listen_smtp && cfg->nlisten_smtp == 1) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg->listen_smtp[0].ss;
+    if (cfg->listen_smtp.v && cfg->listen_smtp.n == 1) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg->listen_smtp.v[0].ss;
         if (sin->sin_family != AF_INET || ntohs(sin->sin_port) != 2525
             || ntohl(sin->sin_addr.s_addr) != INADDR_LOOPBACK)
             report("config_new(): got listen_smtp not parsed, want 127.0.0.1 port 2525");
