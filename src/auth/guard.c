@@ -128,9 +128,9 @@ guard_fail(struct guard *g, const char *ip, time_t now)
 }
 
 void
-guard_success(struct guard *g, const char *ip)
+guard_success(struct guard *g, const char *ip, time_t now)
 {
-    struct gentry *e = find(g, ip, time(NULL));
-    if (e && e->blocked_until <= time(NULL))
+    struct gentry *e = find(g, ip, now);
+    if (e && e->blocked_until <= now)
         e->failures = 0;
 }

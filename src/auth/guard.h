@@ -23,7 +23,10 @@ void guard_set_limits(struct guard *g, unsigned max_failures, unsigned window);
 unsigned guard_blocked(struct guard *g, const char *ip, time_t now);
 /* guard_fail - count a failure; true when this one starts a block */
 bool guard_fail(struct guard *g, const char *ip, time_t now);
-/* guard_success - a successful login clears the IP's count */
-void guard_success(struct guard *g, const char *ip);
+/*
+ * guard_success - a successful login clears the IP's count (not a block
+ * in force). now is the same clock as for guard_fail and guard_blocked.
+ */
+void guard_success(struct guard *g, const char *ip, time_t now);
 
 #endif

@@ -414,6 +414,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
     event_base_dispatch(sv.base);
+    event_base_loop(sv.base, EVLOOP_NONBLOCK);     /* deferred frees of the last sessions */
 
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);

@@ -134,7 +134,7 @@ check_done(struct workq_item *item)
             for (char *p = s->auth_user; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')
                     *p = (char)(*p - 'A' + 'a');
-            guard_success(s->ctx->guard, s->ip);
+            guard_success(s->ctx->guard, s->ip, time(NULL));
             log_info("unknown[%s]: sasl_method=%s, sasl_username=%s", s->ip, job->mech,
                      s->auth_user);
             smtp_reply(s, 235, "2.7.0 Authentication successful");

@@ -108,18 +108,60 @@ smtp_tx_reset(struct smtp_session *s)
 
 /* ---- connection life ---------------------------------------------- */
 
+static void session_release(struct smtp_session *s);
+
+/* free_cb - the deferred end of session_release() */
 static void
-session_free(struct smtp_session *s)
+free_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct smtp_session *s = arg;
+    (void)fd;
+    (void)what;
+
+    if (!s->released) {             /* the closing deadline passed */
+        session_release(s);
+        return;
+    }
+    if (s->tls) {
+        /* A clean TLS close keeps the TLS session resumable. */
+        SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+        if (ssl)
+            SSL_shutdown(ssl);
+    }
+    bufferevent_free(s->bev);
+    event_free(s->free_ev);
+    free(s);
+}
+
+/*
+ * session_release - end the session. Everything that refers to it is
+ * detached now; the memory is freed from the next turn of the loop, so
+ * that callers still on the stack (the command loop, a callback) may look
+ * at s->state, which is CLOSING, and return.
+ */
+static void
+session_release(struct smtp_session *s)
 {
     struct smtp_ctx *ctx = s->ctx;
 
+    if (s->released)
+        return;
+    s->released = true;
+    smtp_enter_state(s, SMTP_STATE_CLOSING);
     log_info("disconnect from unknown[%s] commands=%u messages=%u errors=%u",
              s->ip, s->commands, s->messages, s->errors);
     if (s->commit)
         s->commit->sess = NULL;     /* the commit finishes without us */
+    s->commit = NULL;
     smtp_auth_cleanup(s);
     tx_free(s->tx);
-    bufferevent_free(s->bev);
+    s->tx = NULL;
+    bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+    if (s->under_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_output(bufferevent_get_underlying(s->bev)),
+                                 s->under_cb);
+    s->under_cb = NULL;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -129,7 +171,35 @@ session_free(struct smtp_session *s)
     ctx->nsessions--;
     if (ctx->on_close)
         ctx->on_close(ctx->on_close_arg, s->ip);
-    free(s);
+    evtimer_del(s->free_ev);
+    event_active(s->free_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * close_when_flushed - release the session once every octet of its last
+ * replies has left: with STARTTLS, encrypted octets wait in the
+ * underlying socket bufferevent after the filter's own output is empty.
+ */
+static void
+under_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    (void)info;
+    if (evbuffer_get_length(buf) == 0)
+        session_release(arg);
+}
+
+static void
+close_when_flushed(struct smtp_session *s)
+{
+    if (s->released || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+        return;
+    struct bufferevent *u = bufferevent_get_underlying(s->bev);
+    if (u && evbuffer_get_length(bufferevent_get_output(u)) > 0) {
+        if (!s->under_cb)
+            s->under_cb = evbuffer_add_cb(bufferevent_get_output(u), under_out_cb, s);
+        return;
+    }
+    session_release(s);
 }
 
 static void
@@ -138,8 +208,7 @@ write_cb(struct bufferevent *bev, void *arg)
     struct smtp_session *s = arg;
 
     if (s->state == SMTP_STATE_CLOSING) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            session_free(s);
+        close_when_flushed(s);
         return;
     }
     /* Output drained below the mark: read again. */
@@ -154,11 +223,11 @@ smtp_session_close(struct smtp_session *s)
     smtp_enter_state(s, SMTP_STATE_CLOSING);
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
-        session_free(s);
-        return;
-    }
+    /* A client that never reads its last reply does not keep us. */
+    struct timeval deadline = { 10, 0 };
+    evtimer_add(s->free_ev, &deadline);
     bufferevent_enable(s->bev, EV_WRITE);
+    close_when_flushed(s);
 }
 
 /* tls_error_text - why a TLS connection failed, for the log */
@@ -194,7 +263,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 
     if ((what & BEV_EVENT_TIMEOUT) && s->tls && !s->tls_info[0]) {
         log_info("TLS handshake timeout from unknown[%s]", s->ip);
-        session_free(s);
+        session_release(s);
         return;
     }
     if ((what & BEV_EVENT_TIMEOUT) && s->state != SMTP_STATE_CLOSING) {
@@ -216,7 +285,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
             /* The commit will finish; there is no one left to tell. */
             bufferevent_disable(s->bev, EV_READ | EV_WRITE);
         }
-        session_free(s);
+        session_release(s);
     }
 }
 
@@ -259,11 +328,13 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
 
     s->ctx = ctx;
     s->kind = kind;
+    s->free_ev = evtimer_new(ctx->base, free_cb, s);
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
     if (kind == SMTP_KIND_SUBMISSIONS) {
         /* RFC 8314: TLS from the first byte; the greeting waits for it. */
         if (!(ssl = tls_new(s))) {
             evutil_closesocket(fd);
+            event_free(s->free_ev);
             free(s);
             ctx->on_close(ctx->on_close_arg, ip);
             return;

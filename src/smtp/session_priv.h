@@ -49,6 +49,7 @@ enum smtp_auth_mech { SMTP_AUTH_NONE, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN };
 
 struct smtp_auth_job;
 struct event;
+struct evbuffer_cb_entry;
 
 
 /* The transaction: apart from the session (OpenSMTPD's smtp_tx). */
@@ -90,6 +91,9 @@ struct smtp_session {
     unsigned             messages;
     struct smtp_tx      *tx;
     struct smtp_commit  *commit;        /* under way, or NULL */
+    bool                 released;      /* ended; freed by free_ev */
+    struct event        *free_ev;       /* deferred free; also the closing deadline */
+    struct evbuffer_cb_entry *under_cb; /* closing: watching the socket's output */
     char                 line[SMTP_LINE_MAX + 1];
 };
 

@@ -2,10 +2,11 @@
  * tls - the server's TLS context; see tls.h.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <time.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -45,7 +46,7 @@ SSL_CTX *
 tls_server_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    char what[PATH_MAX + 64];
+    char what[2 * PATH_MAX + 64];
 
     if (!ctx) {
         ssl_error(err, errlen, "cannot make a TLS context");
@@ -67,11 +68,18 @@ tls_server_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
     }
     snprintf(what, sizeof(what), "tls_key %s", key);
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        /* OpenSSL compares a key with the certificate of its type itself,
+         * and says only "key values mismatch": say which files. */
+        unsigned long e = ERR_peek_last_error();
+        if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(what, sizeof(what), "tls_key %s does not match tls_cert %s", key, cert);
         ssl_error(err, errlen, what);
         goto bad;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-        ssl_error(err, errlen, "tls_key does not match tls_cert");
+        /* a key of another type (RSA for an ECDSA certificate) */
+        snprintf(what, sizeof(what), "tls_key %s does not match tls_cert %s", key, cert);
+        ssl_error(err, errlen, what);
         goto bad;
     }
     /* Sessions may resume within this process only. */
@@ -97,13 +105,34 @@ add_ext(X509 *x, int nid, const char *value)
     return rc;
 }
 
+/* expiring - does the certificate at path end within 30 days (or not parse)? */
+static bool
+expiring(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    bool soon = true;
+
+    if (f)
+        fclose(f);
+    if (x) {
+        time_t limit = time(NULL) + 30L * 86400;
+        soon = X509_cmp_time(X509_get0_notAfter(x), &limit) <= 0;
+        X509_free(x);
+    }
+    ERR_clear_error();
+    return soon;
+}
+
 int
 tls_selfsigned_ensure(const char *dir, const char *hostname, char *err, size_t errlen)
 {
     char cpath[PATH_MAX], kpath[PATH_MAX], san[300];
     EVP_PKEY *pkey = NULL;
     X509 *x = NULL;
-    FILE *f = NULL;
+    BIO *kbio = NULL, *cbio = NULL;
+    char *data;
+    long len;
     int rc = -1;
 
     if (pathf(cpath, sizeof(cpath), "%s/cert.pem", dir) < 0
@@ -111,7 +140,7 @@ tls_selfsigned_ensure(const char *dir, const char *hostname, char *err, size_t e
         snprintf(err, errlen, "%s: path too long", dir);
         return -1;
     }
-    if (access(cpath, R_OK) == 0 && access(kpath, R_OK) == 0)
+    if (access(cpath, R_OK) == 0 && access(kpath, R_OK) == 0 && !expiring(cpath))
         return 0;
     if (mkdir_p(dir, 0700) < 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
@@ -134,7 +163,7 @@ tls_selfsigned_ensure(const char *dir, const char *hostname, char *err, size_t e
     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
     BN_free(bn);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)TLS_SELFSIGNED_DAYS * 86400);
     X509_set_pubkey(x, pkey);
     X509_NAME *name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1, -1, 0);
@@ -148,25 +177,32 @@ tls_selfsigned_ensure(const char *dir, const char *hostname, char *err, size_t e
         ssl_error(err, errlen, "cannot sign the certificate");
         goto out;
     }
-    mode_t old = umask(077);
-    f = fopen(kpath, "w");
-    umask(old);
-    if (!f || !PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) || fclose(f) != 0) {
+    /*
+     * Each file is replaced by a new one (file_replace: temp file, fsync,
+     * rename), so key.pem gets mode 0600 even when a key.pem that others
+     * could read was left behind without its certificate.
+     */
+    kbio = BIO_new(BIO_s_mem());
+    cbio = BIO_new(BIO_s_mem());
+    if (!kbio || !cbio || !PEM_write_bio_PrivateKey(kbio, pkey, NULL, NULL, 0, NULL, NULL)
+        || !PEM_write_bio_X509(cbio, x)) {
+        ssl_error(err, errlen, "cannot encode the key and certificate");
+        goto out;
+    }
+    len = BIO_get_mem_data(kbio, &data);
+    if (len <= 0 || file_replace(kpath, data, (size_t)len, 0600) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", kpath, strerror(errno));
-        f = NULL;
         goto out;
     }
-    f = fopen(cpath, "w");
-    if (!f || !PEM_write_X509(f, x) || fclose(f) != 0) {
+    len = BIO_get_mem_data(cbio, &data);
+    if (len <= 0 || file_replace(cpath, data, (size_t)len, 0644) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", cpath, strerror(errno));
-        f = NULL;
         goto out;
     }
-    f = NULL;
     rc = 1;
 out:
-    if (f)
-        fclose(f);
+    BIO_free(kbio);         /* BUF_MEM_free wipes the PEM key */
+    BIO_free(cbio);
     X509_free(x);
     EVP_PKEY_free(pkey);
     return rc;
