@@ -151,14 +151,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (sv->nconn >= sv->cfg->max_connections) {
         log_warn("connection from unknown[%s] refused: too many connections (%u)",
                  ip, sv->nconn);
-        smtp_reject_connection(&sv->smtp, fd, "Error: too many connections; try again later");
+        smtp_reject_connection(&sv->smtp, fd, li->kind, "Error: too many connections; try again later");
         return;
     }
     struct ipcount *c = ip_get(sv, ip, false);
     if ((c ? c->n : 0) >= sv->cfg->max_connections_per_ip) {
         log_warn("connection from unknown[%s] refused: too many connections from "
                  "this address (%u)", ip, c ? c->n : 0);
-        smtp_reject_connection(&sv->smtp, fd,
+        smtp_reject_connection(&sv->smtp, fd, li->kind,
                                "Error: too many connections from your address");
         return;
     }
@@ -166,7 +166,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (blocked) {
         log_info("connection from unknown[%s] refused: blocked for %u more seconds after "
                  "failed authentications", ip, blocked);
-        smtp_reject_connection(&sv->smtp, fd, "Error: too many failed authentications; "
+        smtp_reject_connection(&sv->smtp, fd, li->kind, "Error: too many failed authentications; "
                                "try again later");
         return;
     }

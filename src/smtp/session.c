@@ -234,10 +234,16 @@ smtp_session_close(struct smtp_session *s)
 static void
 tls_error_text(struct bufferevent *bev, char *out, size_t outlen)
 {
-    unsigned long e;
-    snprintf(out, outlen, "connection closed");
+    unsigned long e, first = 0;
+
+    /* The first error queued is the cause; later ones are consequences. */
     while ((e = bufferevent_get_openssl_error(bev)) != 0)
-        ERR_error_string_n(e, out, outlen);
+        if (!first)
+            first = e;
+    if (first && ERR_GET_LIB(first) != 0)
+        ERR_error_string_n(first, out, outlen);
+    else
+        snprintf(out, outlen, "connection closed or not TLS");
 }
 
 static void
@@ -259,6 +265,9 @@ event_cb(struct bufferevent *bev, short what, void *arg)
         char why[256];
         tls_error_text(bev, why, sizeof(why));
         log_info("TLS handshake failed from unknown[%s]: %s", s->ip, why);
+        /* Let the alert OpenSSL queued (protocol_version, ...) go out. */
+        smtp_session_close(s);
+        return;
     }
 
     if ((what & BEV_EVENT_TIMEOUT) && s->tls && !s->tls_info[0]) {
@@ -362,8 +371,15 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
 }
 
 void
-smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, const char *reason)
+smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, enum smtp_kind kind,
+                       const char *reason)
 {
+    if (kind == SMTP_KIND_SUBMISSIONS) {
+        /* The client speaks TLS from its first byte: a reply in the clear
+         * would only be garbage to it. */
+        evutil_closesocket(fd);
+        return;
+    }
     char msg[256];
     int n = snprintf(msg, sizeof(msg), "421 4.7.0 %s %s\r\n", ctx->cfg->hostname, reason);
     /* Best effort, non-blocking: the socket is new, its buffer empty. */

@@ -66,8 +66,10 @@ void smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip
 struct workq_item;
 void smtp_auth_run(struct workq_item **items, size_t n, void *arg);
 
-/* smtp_reject_connection - greet with 421 4.7.0 reason and close */
-void smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, const char *reason);
+/* smtp_reject_connection - greet with 421 4.7.0 reason and close (on an
+ * implicit-TLS port, just close) */
+void smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, enum smtp_kind kind,
+                            const char *reason);
 
 /*
  * smtp_stop_all - for shutdown: every session not waiting for a commit

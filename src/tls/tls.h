@@ -14,7 +14,7 @@
 
 #include <openssl/ssl.h>
 
-#define TLS_SELFSIGNED_DAYS 825
+#define TLS_SELFSIGNED_DAYS 397
 
 /*
  * tls_server_ctx_new - a server context with cert (PEM, may hold the
@@ -25,9 +25,10 @@ SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, char *err, size_t
 /*
  * tls_selfsigned_ensure - make <dir>/cert.pem and <dir>/key.pem (ECDSA
  * P-256, subject and SAN = hostname) unless both exist and the
- * certificate is good for 30 more days. It is valid TLS_SELFSIGNED_DAYS:
- * longer is refused by Apple's clients and flagged by scanners; it is
- * renewed at start and on SIGHUP when it nears its end.
+ * certificate is good for 30 more days. It is valid TLS_SELFSIGNED_DAYS,
+ * the CA/Browser Forum's limit since 2020 (longer is refused by Apple's
+ * clients and flagged by scanners); it is renewed at start and on SIGHUP
+ * when it nears its end.
  * Returns 1 when it made them, 0 when they existed, -1 with err.
  */
 int tls_selfsigned_ensure(const char *dir, const char *hostname, char *err, size_t errlen);
