@@ -9,7 +9,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc/postino
-PKGS    := libevent libevent_openssl libevent_pthreads openssl libcrypt
+PKGS    := libevent libevent_openssl libevent_pthreads openssl libcrypt libunbound
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

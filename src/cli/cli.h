@@ -8,6 +8,7 @@
 #ifndef POSTINO_CLI_CLI_H
 #define POSTINO_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cli_args {
@@ -16,9 +17,11 @@ struct cli_args {
     size_t      noverrides;
     char      **words;          /* positional words after the verb */
     size_t      nwords;
+    bool        json;           /* --json (queue only) */
 };
 
 int cli_user(const struct cli_args *a);
 int cli_check_config(const struct cli_args *a);
+int cli_queue(const struct cli_args *a);
 
 #endif

@@ -29,6 +29,14 @@ static const struct verb verbs[] = {
     { "check-config", "postino check-config [-c FILE] [-o key=value]...",
       "Read the configuration and report every problem, one \"FILE:LINE: message\"\n"
       "a line; the exit status is 1 when there is any." },
+    { "queue", "postino queue list [--json] | show ID | flush | retry ID | delete ID  "
+      "[-c FILE] [-o key=value]...",
+      "Look at and act on the queue of the running server, through its control\n"
+      "socket <data_dir>/control. list shows each message (id, age, size, sender)\n"
+      "and under it each recipient with its state and last error; --json prints\n"
+      "the server's answer as is. show adds the message's headers. flush tries\n"
+      "every message now, retry ID one message; delete ID drops a message without\n"
+      "delivering or bouncing it." },
     { "help", "postino help [VERB]", "Say what each verb does." },
 };
 
@@ -63,6 +71,7 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'j' },
         { NULL, 0, NULL, 0 },
     };
     struct cli_args a = { 0 };
@@ -93,6 +102,16 @@ main(int argc, char **argv)
             break;
         case 'o':
             a.overrides[a.noverrides++] = optarg;
+            break;
+        case 'j':
+            if (strcmp(v->name, "queue") != 0) {
+                fprintf(stderr, "postino %s: --json goes only with \"queue\"\nUsage: %s\n",
+                        v->name, v->usage);
+                free(a.overrides);
+                free(a.words);
+                return 2;
+            }
+            a.json = true;
             break;
         case 'h':
             verb_help(v);
@@ -126,6 +145,8 @@ main(int argc, char **argv)
         }
     } else if (strcmp(v->name, "user") == 0) {
         rc = cli_user(&a);
+    } else if (strcmp(v->name, "queue") == 0) {
+        rc = cli_queue(&a);
     } else {
         rc = cli_check_config(&a);
     }

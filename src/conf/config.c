@@ -22,7 +22,7 @@
 #include "util/xmalloc.h"
 
 enum key_kind { K_STRING, K_HOSTNAME, K_DOMAINS, K_LISTEN, K_SIZE, K_UINT,
-                K_DURATION, K_LOG, K_BOOL };
+                K_DURATION, K_LOG, K_BOOL, K_DURATIONS, K_PORT };
 
 struct key {
     const char   *name;
@@ -54,6 +54,19 @@ static const struct key keys[] = {
     { "max_connections_per_ip", K_UINT,     OFF(max_connections_per_ip), "20" },
     { "log",                    K_LOG,      OFF(log),                    "stderr" },
     { "aliases_file",           K_STRING,   OFF(aliases_file),           "" },
+    { "dns_servers",            K_STRING,   OFF(dns_servers),            "" },
+    { "smtp_port",              K_PORT,     OFF(smtp_port),              "25" },
+    { "retry_intervals",        K_DURATIONS, OFF(retry_intervals),       "5m 10m 20m 40m 1h" },
+    { "max_queue_lifetime",     K_DURATION, OFF(max_queue_lifetime),     "5d" },
+    { "delay_warning_time",     K_DURATION, OFF(delay_warning_time),     "4h" },
+    { "smtp_connect_timeout",   K_DURATION, OFF(smtp_connect_timeout),   "30s" },
+    { "smtp_client_timeout",    K_DURATION, OFF(smtp_client_timeout),    "5m" },
+    { "max_deliveries",         K_UINT,     OFF(max_deliveries),         "100" },
+    { "max_deliveries_per_destination", K_UINT, OFF(max_deliveries_per_destination), "10" },
+    { "relay_host",             K_STRING,   OFF(relay_host),             "" },
+    { "relay_auth_user",        K_STRING,   OFF(relay_auth_user),        "" },
+    { "relay_auth_password_file", K_STRING, OFF(relay_auth_password_file), "" },
+    { "relay_tls",              K_STRING,   OFF(relay_tls),              "starttls" },
 };
 
 /* err - append one error line */
@@ -304,6 +317,38 @@ set_value(struct config *cfg, const struct key *k, const char *value,
         else
             return err(errs, where, "%s: \"%s\" is neither yes nor no", k->name, value);
         return true;
+    case K_PORT: {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (!isdigit((unsigned char)*value) || *end || errno || v == 0 || v > 65535)
+            return err(errs, where, "%s: \"%s\" is not a port (1-65535)", k->name, value);
+        *(unsigned *)base = (unsigned)v;
+        return true;
+    }
+    case K_DURATIONS: {
+        size_t n;
+        char **v = split_words(value, &n);
+        unsigned *d = xcalloc(n ? n : 1, sizeof(unsigned));
+        for (size_t i = 0; i < n; i++) {
+            if (!parse_duration(v[i], &d[i]) || d[i] == 0) {
+                err(errs, where, "%s: \"%s\" is not a duration (like 30s, 5m, 2h, 1d)",
+                    k->name, v[i]);
+                free(d);
+                free_words(v);
+                return false;
+            }
+        }
+        free_words(v);
+        if (n == 0) {
+            free(d);
+            return err(errs, where, "%s: at least one interval is needed", k->name);
+        }
+        free(cfg->retry_intervals);
+        cfg->retry_intervals = d;
+        cfg->nretry_intervals = n;
+        return true;
+    }
     case K_LOG:
         if (strcmp(value, "stderr") == 0)
             cfg->log = LOG_TO_STDERR;
@@ -358,6 +403,12 @@ config_free(struct config *cfg)
     free(cfg->listen_submissions.v);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->dns_servers);
+    free(cfg->retry_intervals);
+    free(cfg->relay_host);
+    free(cfg->relay_auth_user);
+    free(cfg->relay_auth_password_file);
+    free(cfg->relay_tls);
     free(cfg->aliases_file);
     free(cfg->users_file);
     free(cfg);
@@ -463,6 +514,25 @@ config_load(const char *path, char **overrides, size_t noverrides,
         cfg->aliases_file = xasprintf("%s/aliases", cfg->data_dir);
     }
     cfg->users_file = xasprintf("%s/users", cfg->data_dir);
+    if (strcmp(cfg->relay_tls, "starttls") != 0 && strcmp(cfg->relay_tls, "implicit") != 0) {
+        err(errs, cfg->path ? cfg->path : "-o", "relay_tls: \"%s\" is neither starttls nor implicit",
+            cfg->relay_tls);
+        nerr++;
+    }
+    if (cfg->relay_host[0]) {
+        char host[256];
+        unsigned port;
+        if (config_relay_host(cfg, host, sizeof(host), &port) < 0) {
+            err(errs, cfg->path ? cfg->path : "-o", "relay_host: \"%s\" is not host:port or "
+                "[host]:port", cfg->relay_host);
+            nerr++;
+        }
+    }
+    if (!cfg->relay_auth_user[0] != !cfg->relay_auth_password_file[0]) {
+        err(errs, cfg->path ? cfg->path : "-o",
+            "relay_auth_user and relay_auth_password_file go together");
+        nerr++;
+    }
     if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
         err(errs, cfg->path ? cfg->path : "-o", "tls_cert and tls_key go together: set both or neither");
         nerr++;
@@ -475,6 +545,41 @@ config_load(const char *path, char **overrides, size_t noverrides,
     }
     *nerrs = nerr;
     return cfg;
+}
+
+int
+config_relay_host(const struct config *cfg, char *host, size_t hostlen, unsigned *port)
+{
+    const char *s = cfg->relay_host, *colon;
+    size_t hl;
+
+    /* "[host]:port" (no MX lookup, as in Postfix) or "host:port" or "host" */
+    *port = 25;
+    if (*s == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb)
+            return -1;
+        hl = (size_t)(rb - s - 1);
+        s++;
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+        if (rb[1] && !colon)
+            return -1;
+    } else {
+        colon = strrchr(s, ':');
+        hl = colon ? (size_t)(colon - s) : strlen(s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    if (colon) {
+        char *end;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (!isdigit((unsigned char)colon[1]) || *end || p == 0 || p > 65535)
+            return -1;
+        *port = (unsigned)p;
+    }
+    return 0;
 }
 
 bool

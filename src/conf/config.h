@@ -56,6 +56,21 @@ struct config {
     unsigned max_connections;
     unsigned max_connections_per_ip;
     enum log_target log;
+    /* delivery to other domains */
+    char   *dns_servers;        /* "" = /etc/resolv.conf, else "host[:port] ..." */
+    unsigned smtp_port;         /* port of remote servers (25; for tests) */
+    unsigned *retry_intervals;  /* seconds, the last repeats */
+    size_t  nretry_intervals;
+    unsigned max_queue_lifetime;    /* seconds, then bounce */
+    unsigned delay_warning_time;    /* seconds, 0 = never */
+    unsigned smtp_connect_timeout;  /* seconds */
+    unsigned smtp_client_timeout;   /* seconds per reply (RFC 5321 4.5.3.2) */
+    unsigned max_deliveries;        /* outbound connections in total */
+    unsigned max_deliveries_per_destination;
+    char   *relay_host;         /* "[host]:port" or "host:port" or ""; smarthost */
+    char   *relay_auth_user;
+    char   *relay_auth_password_file;
+    char   *relay_tls;          /* "starttls" or "implicit" */
     char   *aliases_file;       /* resolved: defaults to <data_dir>/aliases */
     char   *users_file;         /* <data_dir>/users */
 };
@@ -89,6 +104,12 @@ int config_parse_text(struct config *cfg, const char *text, size_t n,
  */
 struct config *config_load(const char *path, char **overrides, size_t noverrides,
                            struct buf *errs, int *nerrs);
+
+/*
+ * config_relay_host - split relay_host ("[host]:port", "host:port" or
+ * "host"; port 25 by default) into host and port; 0, or -1 when malformed.
+ */
+int config_relay_host(const struct config *cfg, char *host, size_t hostlen, unsigned *port);
 
 /* config_is_local_domain - is the (any-case) domain one of ours? */
 bool config_is_local_domain(const struct config *cfg, const char *domain);

@@ -36,10 +36,15 @@
 #include "auth/guard.h"
 #include "auth/users.h"
 #include "deliver/aliases.h"
+#include "mail/address.h"
+#include "deliver/resolve.h"
+#include "dns/dns.h"
+#include "relay/relay.h"
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "tls/tls.h"
 #include "smtp/smtp.h"
+#include "daemon/control.h"
 #include "daemon/serve.h"
 
 #define COMMIT_BATCH 256
@@ -69,6 +74,8 @@ struct server {
     struct listener       *listeners;
     size_t                 nlisteners;
     struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
+    struct dns            *dns;
+    struct relay          *relay;
     struct ipcount        *iptab[IPTAB_SIZE];
     unsigned               nconn;
     bool                   stopping;
@@ -258,7 +265,8 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
     if (errs.len)
         log_warn("aliases: %s", buf_cstr(&errs));
     buf_free(&errs);
-    scheduler_set_hostname(sv->smtp.sched, cfg->hostname);
+    scheduler_set_config(sv->smtp.sched, cfg);
+    relay_set_config(sv->relay, cfg);
     guard_set_limits(sv->smtp.guard, cfg->auth_max_failures, cfg->auth_block_time);
     SSL_CTX *tls = tls_setup(cfg);
     if (tls) {
@@ -311,6 +319,30 @@ listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
         evconnlistener_set_error_cb(li->l, accept_error_cb);
         sv->nlisteners++;
         log_info("listening for %s on %s", what, la->text);
+    }
+}
+
+/* notice_route - where a delivery notice to address goes (sched_route_fn) */
+static int
+notice_route(void *arg, const char *address, struct mailbox_set *set)
+{
+    struct server *sv = arg;
+    struct mailbox mb;
+    size_t used;
+    char path[ADDR_MAX + 3];
+
+    snprintf(path, sizeof(path), "<%s>", address);
+    if (path_parse(path, strlen(path), PATH_UTF8, &mb, &used) != ADDR_OK)
+        return -1;
+    users_refresh(sv->smtp.users);
+    struct resolve_ctx rc = { sv->cfg, sv->smtp.users, sv->smtp.aliases };
+    switch (resolve_recipient(&rc, &mb, set)) {
+    case RESOLVE_OK:
+        return 0;
+    case RESOLVE_NOT_LOCAL:
+        return 1;
+    default:
+        return -1;
     }
 }
 
@@ -384,11 +416,21 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     sv.smtp.on_close = on_session_close;
     sv.smtp.on_close_arg = &sv;
     sv.smtp.commitq = workq_new(sv.base, "commit", 1, COMMIT_BATCH, spool_commit_run, spool);
-    sv.smtp.sched = scheduler_new(sv.base, spool, sv.cfg->hostname);
+    sv.dns = dns_new(sv.base, sv.cfg->dns_servers, err, sizeof(err));
+    if (!sv.dns)
+        log_fatal("DNS: %s", err);
+    sv.relay = relay_new(sv.base, sv.dns, spool, sv.cfg);
+    sv.smtp.sched = scheduler_new(sv.base, spool, sv.cfg, sv.relay, sv.smtp.commitq,
+                                  notice_route, &sv);
 
     long found = spool_scan(spool, found_message, sv.smtp.sched);
     if (found > 0)
         log_info("queue: %ld message(s) found from an earlier run; delivering", found);
+    /* Queue control (issue 4): <data_dir>/control, closed before the scheduler. */
+    struct control *control = control_open(sv.base, sv.cfg->data_dir, sv.smtp.sched,
+                                           err, sizeof(err));
+    if (!control)
+        log_fatal("queue control: %s", err);
 
     sv.smtp.tls = tls_setup(sv.cfg);
     if (!sv.smtp.tls && (sv.cfg->listen_submissions.n || sv.cfg->listen_submission.n))
@@ -414,12 +456,15 @@ serve_main(const char *path, char **overrides, size_t noverrides)
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
     event_base_dispatch(sv.base);
-    event_base_loop(sv.base, EVLOOP_NONBLOCK);     /* deferred frees of the last sessions */
 
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);
     workq_free(sv.smtp.authq);
+    relay_free(sv.relay);           /* remote deliveries under way stay queued */
+    control_close(control);
     scheduler_free(sv.smtp.sched);
+    dns_free(sv.dns);
+    event_base_loop(sv.base, EVLOOP_NONBLOCK);     /* deferred frees of the last sessions */
     for (size_t i = 0; i < sv.nlisteners; i++)
         evconnlistener_free(sv.listeners[i].l);
     free(sv.listeners);

@@ -81,10 +81,13 @@ record_done(const struct maildir_ctx *ctx, struct maildir_job *job)
     struct buf b = BUF_INIT;
 
     for (size_t i = 0; i < job->env->nrcpts; i++)
-        if (job->result[i] == 1) {
-            snprintf(line, sizeof(line), "done %zu\n", i);
+        if (job->result[i] == MAILDIR_DONE || job->result[i] == MAILDIR_FAILED) {
+            snprintf(line, sizeof(line), "%s %zu\n",
+                     job->result[i] == MAILDIR_DONE ? "done" : "fail", i);
             buf_puts(&b, line);
         }
+    if (job->warned)
+        buf_puts(&b, "warned\n");
     if (b.len == 0)
         return 0;
     spool_state_path(ctx->spool, job->env->id, path, sizeof(path));
@@ -109,11 +112,18 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
     /* 1. Write every copy into tmp/. */
     for (size_t j = 0; j < n; j++) {
         struct maildir_job *job = (struct maildir_job *)items[j];
-        char *data;
-        size_t off, len;
+        char *data = NULL;
+        size_t off = 0, len = 0;
+        bool local = false;
+        for (size_t i = 0; i < job->env->nrcpts && !job->record_only; i++)
+            local |= job->env->rcpts[i].state == RCPT_PENDING && !job->env->rcpts[i].remote
+                     && job->result[i] == 0;
+        if (!local)
+            continue;
         int e = spool_read_body(ctx->spool, job->env->id, &data, &off, &len) < 0 ? errno : 0;
         for (size_t i = 0; i < job->env->nrcpts; i++) {
-            if (job->env->rcpts[i].state != RCPT_PENDING || job->env->rcpts[i].remote)
+            if (job->env->rcpts[i].state != RCPT_PENDING || job->env->rcpts[i].remote
+                || job->result[i] != 0)
                 continue;
             if (e) {
                 job->result[i] = e;
@@ -144,7 +154,7 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
             c->job->result[c->rcpt] = se ? se : errno;
             unlink(c->tmp);
         } else {
-            c->job->result[c->rcpt] = 1;
+            c->job->result[c->rcpt] = MAILDIR_DONE;
         }
     }
 
@@ -153,14 +163,19 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
     for (size_t j = 0; j < n; j++) {
         struct maildir_job *job = (struct maildir_job *)items[j];
         size_t left = 0;
-        for (size_t i = 0; i < job->env->nrcpts; i++)
-            left += job->env->rcpts[i].state == RCPT_PENDING && job->result[i] != 1;
+        bool records = job->warned;
+        for (size_t i = 0; i < job->env->nrcpts; i++) {
+            left += job->env->rcpts[i].state == RCPT_PENDING && job->result[i] != MAILDIR_DONE
+                    && job->result[i] != MAILDIR_FAILED;
+            records |= job->result[i] == MAILDIR_DONE || job->result[i] == MAILDIR_FAILED;
+        }
         job->complete = left == 0;
-        if (!job->complete)
+        if (!job->complete && records) {
             record_done(ctx, job);
-        any = true;
+            any = true;
+        }
     }
-    if (any && ncopies && spool_sync(ctx->spool) < 0) {
+    if ((any || ncopies) && spool_sync(ctx->spool) < 0) {
         /* The renames may not be durable yet: keep every queue file, so
          * that a crash can at worst deliver again. A later run with
          * nothing pending removes them. */

@@ -25,13 +25,23 @@ struct maildir_ctx {
     const char   *hostname;     /* for unique file names */
 };
 
-/* One message to deliver to its pending recipients. */
+/*
+ * One message: deliver to its pending local recipients, and record durably
+ * what the scheduler decided for the others. result[] on the way in: 0
+ * to deliver (local) or leave alone (remote), MAILDIR_DONE / MAILDIR_FAILED
+ * for a recipient delivered or failed elsewhere (recorded only). On the
+ * way out: MAILDIR_DONE for each delivered now, or an errno value.
+ */
+#define MAILDIR_DONE   1
+#define MAILDIR_FAILED 2
+
 struct maildir_job {
     struct workq_item item;
     struct envelope  *env;      /* read-only while the job runs */
-    int              *result;   /* per recipient: 1 delivered now, 0 untouched,
-                                   else an errno value (temporary failure) */
-    bool              complete; /* every recipient delivered; queue files gone */
+    int              *result;
+    bool              record_only;  /* write no copies, only records */
+    bool              warned;       /* also record that a delay notice went out */
+    bool              complete; /* nothing left to do: the queue files are gone */
 };
 
 /* maildir_run - workq run function; arg is a struct maildir_ctx */

@@ -30,6 +30,9 @@ envelope_free(struct envelope *env)
         free(env->rcpts[i].orig);
         free(env->rcpts[i].orcpt);
         free(env->rcpts[i].last_error);
+        free(env->rcpts[i].last_status);
+        free(env->rcpts[i].last_mta);
+        free(env->rcpts[i].last_explanation);
     }
     free(env->rcpts);
     free(env->sender);

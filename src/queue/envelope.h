@@ -46,7 +46,10 @@ struct env_rcpt {
     char           *orcpt;      /* ORCPT or NULL */
     bool            remote;     /* not a local mailbox: relayed (authenticated senders) */
     enum rcpt_state state;
-    char           *last_error; /* last temporary failure, or NULL */
+    char           *last_error; /* the last failure's reply or reason, or NULL */
+    char           *last_status;    /* its enhanced status code, or NULL */
+    char           *last_mta;       /* the server that answered, or NULL */
+    char           *last_explanation;   /* a sentence for the bounce, or NULL */
 };
 
 struct envelope {
@@ -61,6 +64,7 @@ struct envelope {
     char           *envid;      /* NULL when absent */
     struct env_rcpt *rcpts;
     size_t          nrcpts;
+    bool            warned;     /* a delay notice went out (state file) */
 };
 
 struct envelope *envelope_new(void);

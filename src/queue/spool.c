@@ -257,11 +257,14 @@ apply_state(struct spool *sp, struct envelope *env)
         return;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         char *end;
-        if (strncmp(line, "done ", 5) != 0)
+        bool done = strncmp(line, "done ", 5) == 0, fail = strncmp(line, "fail ", 5) == 0;
+        if (strcmp(line, "warned") == 0)
+            env->warned = true;
+        if (!done && !fail)
             continue;
         unsigned long i = strtoul(line + 5, &end, 10);
         if (*end == '\0' && i < env->nrcpts)
-            env->rcpts[i].state = RCPT_DELIVERED;
+            env->rcpts[i].state = done ? RCPT_DELIVERED : RCPT_FAILED;
     }
     free(text);
 }
