@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -394,6 +396,14 @@ serve_main(const char *path, char **overrides, size_t noverrides)
                  "address; data in %s)", sv.cfg->data_dir);
     if (mkdir_p(sv.cfg->data_dir, 0700) < 0)
         log_fatal("cannot create data_dir %s: %s", sv.cfg->data_dir, strerror(errno));
+    /* One server per data folder: a second one would clear queue/tmp/ and
+     * deliver the same messages. The lock goes with the process. */
+    char lockpath[PATH_MAX];
+    snprintf(lockpath, sizeof(lockpath), "%s/lock", sv.cfg->data_dir);
+    int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
+        log_fatal("another postino serve is using %s (%s)", sv.cfg->data_dir,
+                  lockfd < 0 ? strerror(errno) : "its lock is held");
     struct spool *spool = spool_open(sv.cfg->data_dir, err, sizeof(err));
     if (!spool)
         log_fatal("queue: %s", err);
@@ -486,6 +496,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     spool_close(spool);
     event_base_free(sv.base);
     log_info("stopped");
+    close(lockfd);
     config_free(sv.cfg);
     return 0;
 }

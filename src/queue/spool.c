@@ -269,11 +269,19 @@ apply_state(struct spool *sp, struct envelope *env)
     free(text);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 long
 spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), void *arg)
 {
     char path[PATH_MAX], dst[PATH_MAX], err[128];
     struct dirent *de;
+    char **names = NULL;
+    size_t nnames = 0;
     long count = 0;
     DIR *d;
 
@@ -281,11 +289,20 @@ spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), voi
     if (!(d = opendir(path)))
         return -1;
     while ((de = readdir(d)) != NULL) {
-        char *text;
-        size_t len, off;
         if (de->d_name[0] == '.')
             continue;
-        spool_msg_path(sp, de->d_name, path, sizeof(path));
+        names = xreallocarray(names, nnames + 1, sizeof(char *));
+        names[nnames++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    /* Queue ids sort by arrival: the oldest message goes first. */
+    if (nnames)
+        qsort(names, nnames, sizeof(char *), name_cmp);
+    for (size_t k = 0; k < nnames; k++) {
+        const char *name = names[k];
+        char *text;
+        size_t len, off;
+        spool_msg_path(sp, name, path, sizeof(path));
         /* Only the head is needed here; cap the read at 1 MiB. */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -296,10 +313,10 @@ spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), voi
         len = r > 0 ? (size_t)r : 0;
         struct envelope *env = envelope_parse(text, len, &off, err, sizeof(err));
         free(text);
-        if (!env || strcmp(env->id, de->d_name) != 0) {
+        if (!env || strcmp(env->id, name) != 0) {
             log_error("%s: queue file is damaged (%s): moved to queue/corrupt",
-                      de->d_name, env ? "id does not match" : err);
-            pathf(dst, sizeof(dst), "%s/corrupt/%s", sp->qdir, de->d_name);
+                      name, env ? "id does not match" : err);
+            pathf(dst, sizeof(dst), "%s/corrupt/%s", sp->qdir, name);
             rename(path, dst);
             envelope_free(env);
             continue;
@@ -308,6 +325,8 @@ spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), voi
         found(env, arg);
         count++;
     }
-    closedir(d);
+    for (size_t k = 0; k < nnames; k++)
+        free(names[k]);
+    free(names);
     return count;
 }

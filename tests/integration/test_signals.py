@@ -126,3 +126,20 @@ def test_sighup_with_a_broken_file_keeps_serving(start_server):
     send_mail(s, SENDER, ["alice@example.test"], make_message())
     s.wait_messages("alice@example.test", 1)
     s.write_config(message_size_limit=50000)
+
+
+def test_second_server_on_the_same_data_dir_refused(start_server):
+    """One server per data folder: a second one must not touch the queue."""
+    from conftest import free_port, run_postino
+    s = start_server()
+    send_mail(s, "a@client.example.test", ["alice@example.test"], make_message(subject="before"))
+    s.wait_messages("alice@example.test", 1)
+    marker = s.data_dir / "queue" / "tmp" / "keep-me"
+    marker.write_text("a second server must not clear this\n")
+    p = run_postino(["serve", "-c", str(s.conf_path),
+                     "-o", "listen_smtp=127.0.0.1:%d" % free_port(),
+                     "-o", "listen_submission=", "-o", "listen_submissions="], timeout=20)
+    assert p.returncode != 0
+    assert b"another postino serve is using" in p.stderr, p.stderr
+    assert marker.exists(), "the second server cleared queue/tmp"
+    assert s.running()
