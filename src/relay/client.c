@@ -116,6 +116,7 @@ struct rjob {
     struct rjob          *next;         /* waiting list */
     struct rjob          *all_prev, *all_next;  /* every job, for relay_free */
     bool                  started;      /* holds a slot */
+    bool                  implicit_mx;  /* no MX: the domain itself is the host */
 };
 
 struct relay {
@@ -284,6 +285,16 @@ addr_cb(void *arg, enum dns_status st, const struct sockaddr_storage *v, size_t 
     struct rjob *j = arg;
 
     j->q = NULL;
+    if (j->implicit_mx && (st == DNS_NXDOMAIN || st == DNS_NODATA)) {
+        /* No MX and no address: nowhere to deliver, and that is final. */
+        snprintf(j->last_error, sizeof(j->last_error),
+                 "the domain %s has no mail server (no MX and no address record)", j->route);
+        fail_undecided(j, 5, "5.1.2", NULL, j->last_error,
+                       "The domain of this address has no mail server. Check the address for "
+                       "a typing mistake.");
+        job_finish(j);
+        return;
+    }
     if (st != DNS_OK || n == 0) {
         host_failed(j, "cannot find the address of %s: %s", j->hosts[j->host_i].host,
                     st == DNS_TEMPFAIL ? why : "no such host");
@@ -1114,6 +1125,7 @@ mx_cb(void *arg, enum dns_status st, struct mx_record *v, size_t n, const char *
     }
     if (st == DNS_NODATA || n == 0) {
         /* RFC 5321 5.1: no MX, the domain itself is the implicit MX. */
+        j->implicit_mx = true;
         j->nhosts = 1;
         j->hosts[0].pref = 0;
         snprintf(j->hosts[0].host, sizeof(j->hosts[0].host), "%s", j->route);
@@ -1182,6 +1194,7 @@ job_route(struct rjob *j)
     struct relay *r = j->relay;
 
     j->q = NULL;
+    j->implicit_mx = false;
     j->nhosts = j->host_i = j->naddrs = j->addr_i = 0;
     if (j->smarthost) {
         char host[256];
