@@ -636,6 +636,9 @@ conn_send_body(struct rconn *c)
     }
     evbuffer_add(out, ".\r\n", 3);
     c->state = RC_BODY;
+    /* RFC 5321 4.5.3.2.6: the reply to the final dot may take longer (10
+     * minutes against the 5 of the other replies): twice the usual wait. */
+    conn_timeouts(c, 2 * c->relay->cfg->smtp_client_timeout);
 }
 
 /* xtext - RFC 3461 4: encode s for ORCPT/ENVID values */
