@@ -261,6 +261,11 @@ event_cb(struct bufferevent *bev, short what, void *arg)
         smtp_set_timeouts(s);
         return;
     }
+    if (s->state == SMTP_STATE_CLOSING) {
+        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+            session_release(s);     /* the last reply will not get out */
+        return;
+    }
     if ((what & BEV_EVENT_ERROR) && s->tls && !s->tls_info[0]) {
         char why[256];
         tls_error_text(bev, why, sizeof(why));
