@@ -468,7 +468,7 @@ dsn_status(struct buf *b, const struct dsn_info *info, const struct dsn_rcpt *rc
         buf_reset(&v);
         buf_printf(&v, "rfc822; %s", r->address);
         dsn_field(b, "Final-Recipient", buf_cstr(&v), DSN_LINE_MAX);
-        dsn_field(b, "Action", action[info->kind], DSN_LINE_MAX);
+        dsn_field(b, "Action", r->action ? r->action : action[info->kind], DSN_LINE_MAX);
         dsn_field(b, "Status",
                   r->status && dsn_status_valid(r->status) ? r->status : fallback[info->kind],
                   DSN_LINE_MAX);

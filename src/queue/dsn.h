@@ -26,6 +26,8 @@ struct dsn_rcpt {
     const char *remote_mta;     /* host name of the server that answered, or NULL */
     const char *diagnostic;     /* that server's reply in one line, or NULL */
     const char *explanation;    /* one or two plain sentences for people; NULL: a default */
+    const char *action;         /* NULL: from the report's kind; "relayed" when a
+                                   server without DSN took it (RFC 3461 5.2.2) */
 };
 
 struct dsn_info {

@@ -58,8 +58,10 @@ struct entry {
     struct maildir_job job;
 };
 
-#define FRESH_DONE   1
-#define FRESH_FAILED 2
+#define FRESH_DONE    1     /* delivered here, or relayed: notice if NOTIFY=SUCCESS */
+#define FRESH_FAILED  2
+#define FRESH_RELAYED 3     /* taken by a server without DSN: "relayed" notice */
+#define FRESH_PASSED  4     /* taken by a server with DSN: it reports, we do not */
 
 struct scheduler {
     struct event_base *base;
@@ -229,6 +231,11 @@ queue_notice(struct entry *e, enum dsn_kind kind, const bool *pick)
         dr[n].remote_mta = r->last_mta && r->last_mta[0] ? r->last_mta : NULL;
         dr[n].diagnostic = kind == DSN_DELIVERED ? NULL : r->last_error;
         dr[n].explanation = explain(r, kind);
+        if (kind == DSN_DELIVERED && e->fresh[i] == FRESH_RELAYED) {
+            dr[n].action = "relayed";
+            dr[n].explanation = "Your message was handed to the recipient's mail server, "
+                                "which does not report deliveries; it has accepted it.";
+        }
         n++;
     }
     /* XXX read on the loop thread, as the relay does. */
@@ -333,7 +340,8 @@ entry_settle(struct entry *e)
             queue_notice(e, DSN_FAILED, pick);
         memset(pick, 0, env->nrcpts * sizeof(bool));
         for (size_t i = 0; i < env->nrcpts; i++)
-            if (e->fresh[i] == FRESH_DONE && notify_allows(&env->rcpts[i], DSN_DELIVERED))
+            if ((e->fresh[i] == FRESH_DONE || e->fresh[i] == FRESH_RELAYED)
+                && notify_allows(&env->rcpts[i], DSN_DELIVERED))
                 pick[i] = any_done = true;
         if (any_done)
             queue_notice(e, DSN_DELIVERED, pick);
@@ -365,7 +373,7 @@ noticed:
         memset(e->job.result, 0, env->nrcpts * sizeof(int));
         for (size_t i = 0; i < env->nrcpts; i++)
             if (e->fresh[i])
-                e->job.result[i] = e->fresh[i] == FRESH_DONE ? MAILDIR_DONE : MAILDIR_FAILED;
+                e->job.result[i] = e->fresh[i] == FRESH_FAILED ? MAILDIR_FAILED : MAILDIR_DONE;
         /* Already-delivered recipients count as done for "complete". */
         e->job.record_only = true;
         e->job.warned = e->warn_now;
@@ -470,7 +478,9 @@ remote_done(void *arg, struct relay_result *res, size_t n)
         r->last_explanation = x->explanation ? xstrdup(x->explanation) : NULL;
         if (x->class == 2) {
             r->state = RCPT_DELIVERED;
-            e->fresh[p->idx[k]] = FRESH_DONE;
+            /* RFC 3461 5.2: a server with DSN got our NOTIFY and reports
+             * itself; for one without, we say "relayed". */
+            e->fresh[p->idx[k]] = x->peer_dsn ? FRESH_PASSED : FRESH_RELAYED;
         } else if (x->class == 5) {
             r->state = RCPT_FAILED;
             e->fresh[p->idx[k]] = FRESH_FAILED;
@@ -492,8 +502,15 @@ expire(struct entry *e)
         struct env_rcpt *r = &env->rcpts[i];
         if (r->state != RCPT_PENDING)
             continue;
-        char *why = xasprintf("delivery time expired after %u days%s%s",
-                              e->sched->cfg->max_queue_lifetime / 86400,
+        unsigned life = e->sched->cfg->max_queue_lifetime;
+        char span[32];
+        if (life >= 86400 && life % 86400 == 0)
+            snprintf(span, sizeof(span), "%u day%s", life / 86400, life == 86400 ? "" : "s");
+        else if (life >= 3600 && life % 3600 == 0)
+            snprintf(span, sizeof(span), "%u hour%s", life / 3600, life == 3600 ? "" : "s");
+        else
+            snprintf(span, sizeof(span), "%u seconds", life);
+        char *why = xasprintf("delivery time expired after %s%s%s", span,
                               r->last_error ? "; last error: " : "",
                               r->last_error ? r->last_error : "");
         free(r->last_error);

@@ -1037,8 +1037,10 @@ on_reply(struct rconn *c)
         reply_status(rp, st, sizeof(st));
         c->messages++;
         for (size_t i = 0; i < j->n; i++)
-            if (!j->decided[i])
+            if (!j->decided[i]) {
                 set_result(j, i, cls == 2 ? 2 : cls == 5 ? 5 : 4, st, c->host, line, NULL);
+                j->res[i].peer_dsn = c->caps.dsn;
+            }
         log_info("%s: relay=%s, tls=%s, %s", j->env->id, c->addr,
                  c->tls_info[0] ? c->tls_info : "none", line);
         j->conn = NULL;

@@ -13,6 +13,7 @@
 #ifndef POSTINO_RELAY_RELAY_H
 #define POSTINO_RELAY_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "queue/envelope.h"
@@ -30,6 +31,8 @@ struct relay_result {
     char  remote_mta[256];  /* the server that answered, "" if none did */
     char *reply;            /* that server's reply in one line, or our reason; owned */
     char *explanation;      /* a plain sentence for the bounce; owned */
+    bool  peer_dsn;         /* delivered to a server that offered DSN (RFC 3461):
+                               it reports success itself */
 };
 
 typedef void (*relay_done_fn)(void *arg, struct relay_result *results, size_t n);

@@ -12,6 +12,7 @@ build/postino-san of this repository.
 Fixtures:
   start_server(**kw) -> Server   factory; see Server.__init__ for options
   server                         a started server with the default setup
+  relay_env                      DNS, peers and postino for outbound delivery (relayutil.py)
   cli                            run a postino verb (not bound to a server)
 
 Helpers (import them from conftest in the test files):
@@ -480,6 +481,17 @@ def start_server(tmp_path):
 @pytest.fixture
 def server(start_server):
     return start_server()
+
+
+@pytest.fixture
+def relay_env(start_server, tmp_path):
+    """relay_env - the world of an outbound delivery test (relayutil.RelayEnv):
+    the in-test DNS server, peers on 127.0.0.x, postino pointed at them."""
+    from relayutil import RelayEnv
+    env = RelayEnv(start_server, tmp_path / "relay")
+    env.workdir.mkdir(parents=True, exist_ok=True)
+    yield env
+    env.close()
 
 
 @pytest.fixture(scope="module")
