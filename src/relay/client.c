@@ -474,6 +474,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
     if (what & BEV_EVENT_CONNECTED) {
         if (c->state == RC_CONNECTING) {
+            if (c->tls) {           /* implicit TLS: connected means handshake done */
+                SSL *ssl = bufferevent_openssl_get_ssl(bev);
+                if (ssl)
+                    tls_describe(ssl, c->tls_info, sizeof(c->tls_info));
+            }
             c->state = RC_GREETING;
             conn_timeouts(c, c->relay->cfg->smtp_client_timeout);
         } else if (c->state == RC_TLS_HANDSHAKE) {

@@ -166,7 +166,8 @@ class Peer:
     """
 
     def __init__(self, host, port, workdir, name=None, tls=False, smtputf8=False, auth=None,
-                 auth_require_tls=True, data_size_limit=33554432, dsn=False, pipelining=False):
+                 auth_require_tls=True, data_size_limit=33554432, dsn=False, pipelining=False,
+                 implicit_tls=False):
         self.host, self.port = host, port
         self.dsn, self.pipelining = dsn, pipelining
         self.name = name or "peer-%s" % host
@@ -183,15 +184,18 @@ class Peer:
         self.data_reply = None      # None: 250; a reply string, or a list used up in turn
         kw = dict(server_hostname=self.name, enable_SMTPUTF8=smtputf8,
                   data_size_limit=data_size_limit, ready_timeout=10)
-        if tls:
+        if tls or implicit_tls:
             cert, key = make_cert(workdir, self.name, name="peer-%s" % host)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
-            kw.update(tls_context=ctx, require_starttls=False)
+            if not implicit_tls:
+                kw.update(tls_context=ctx, require_starttls=False)
+        ctl_kw = {"ssl_context": ctx} if implicit_tls else {}
         if auth is not None:
             self.users = dict(auth)
             kw.update(authenticator=self._authenticate, auth_require_tls=auth_require_tls)
-        self.controller = _Controller(_Handler(self), self, hostname=host, port=port, **kw)
+        self.controller = _Controller(_Handler(self), self, hostname=host, port=port, **ctl_kw,
+                                      **kw)
 
     def start(self):
         self.controller.start()

@@ -477,3 +477,23 @@ def test_smarthost_without_starttls_gets_no_password(relay_env):
     s.wait_log(r"%s: to=<bob@far\.test>, .*status=deferred \(.*(STARTTLS|clear)" % qid)
     assert smart.auth_attempts == [] and smart.mails == [], (smart.auth_attempts, smart.mails)
     assert s.count(ALICE) == 0
+
+
+def test_smarthost_with_implicit_tls(relay_env):
+    """relay_tls = implicit: TLS from the first byte (a provider's port
+    465), then AUTH inside it."""
+    env = relay_env
+    # aiosmtpd hides AUTH until STARTTLS unless told the (implicit) TLS
+    # connection is enough: auth_require_tls=False.
+    smart = env.peer("127.0.0.6", name="smtps.provider.test", implicit_tls=True,
+                     auth={"relay-user@provider.test": "pw465"}, auth_require_tls=False)
+    s = env.start(relay_host="[127.0.0.6]:%d" % env.port, relay_tls="implicit",
+                  relay_auth_user="relay-user@provider.test",
+                  relay_auth_password_file=_password_file(env, "pw465\n"))
+    qid = send_authed(s, ["bob@far.test"], make_message(subject="via 465"))
+    ts = smart.wait_transactions(1)
+    assert ts[0].rcpts == ["bob@far.test"], ts
+    assert ts[0].authenticated and ts[0].auth_data == "relay-user@provider.test"
+    s.wait_log(r"%s: relay=127\.0\.0\.6\[127\.0\.0\.6\]:%d, tls=TLSv1\.[23] with cipher" % (qid, env.port))
+    s.wait_log(r"%s: to=<bob@far\.test>, .*status=sent" % qid)
+    wait_queue_empty(s)
