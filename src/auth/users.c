@@ -28,11 +28,7 @@ struct users {
     char        *path;
     struct user *v;     /* sorted by address */
     size_t       n;
-    bool         loaded;
-    dev_t        dev;
-    ino_t        ino;
-    off_t        size;
-    struct timespec mtime;
+    struct file_stamp stamp;  /* of the file last read */
 };
 
 struct users *
@@ -104,32 +100,24 @@ parse_users(struct users *u, char *text)
 int
 users_refresh(struct users *u)
 {
-    struct stat st;
     char *text;
     size_t len;
 
-    if (stat(u->path, &st) < 0) {
-        if (errno != ENOENT)
-            return -1;
+    switch (file_reread(u->path, USERS_FILE_MAX, &u->stamp, &text, &len)) {
+    case FILE_SAME:
+        return 0;
+    case FILE_GONE:
         users_clear(u);
-        u->loaded = true;
-        u->ino = 0;
         return 0;
-    }
-    if (u->loaded && st.st_ino == u->ino && st.st_dev == u->dev && st.st_size == u->size
-        && st.st_mtim.tv_sec == u->mtime.tv_sec && st.st_mtim.tv_nsec == u->mtime.tv_nsec)
-        return 0;
-    if (file_read(u->path, USERS_FILE_MAX, &text, &len) < 0)
+    case FILE_ERROR:
         return -1;
+    case FILE_CHANGED:
+        break;
+    }
     users_clear(u);
     parse_users(u, text);
     explicit_bzero(text, len);
     free(text);
-    u->loaded = true;
-    u->dev = st.st_dev;
-    u->ino = st.st_ino;
-    u->size = st.st_size;
-    u->mtime = st.st_mtim;
     return 0;
 }
 

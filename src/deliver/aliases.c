@@ -23,11 +23,7 @@ struct aliases {
     char         *path;
     struct alias *v;    /* sorted by key, each key once */
     size_t        n;
-    bool          loaded;
-    dev_t         dev;
-    ino_t         ino;
-    off_t         size;
-    struct timespec mtime;
+    struct file_stamp stamp;    /* of the file last read */
 };
 
 struct aliases *
@@ -218,30 +214,22 @@ aliases_parse_text(struct aliases *a, const char *text, size_t n,
 int
 aliases_refresh(struct aliases *a, struct buf *errs)
 {
-    struct stat st;
     char *text;
     size_t len;
 
-    if (stat(a->path, &st) < 0) {
-        if (errno != ENOENT)
-            return -1;
+    switch (file_reread(a->path, 64u << 20, &a->stamp, &text, &len)) {
+    case FILE_SAME:
+        return 0;
+    case FILE_GONE:
         aliases_clear(a);
-        a->loaded = true;
-        a->ino = 0;
         return 0;
-    }
-    if (a->loaded && st.st_ino == a->ino && st.st_dev == a->dev && st.st_size == a->size
-        && st.st_mtim.tv_sec == a->mtime.tv_sec && st.st_mtim.tv_nsec == a->mtime.tv_nsec)
-        return 0;
-    if (file_read(a->path, 64u << 20, &text, &len) < 0)
+    case FILE_ERROR:
         return -1;
+    case FILE_CHANGED:
+        break;
+    }
     aliases_parse_text(a, text, len, a->path, errs);
     free(text);
-    a->loaded = true;
-    a->dev = st.st_dev;
-    a->ino = st.st_ino;
-    a->size = st.st_size;
-    a->mtime = st.st_mtim;
     return 0;
 }
 

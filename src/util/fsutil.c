@@ -171,3 +171,28 @@ pathf(char *out, size_t outlen, const char *fmt, ...)
     }
     return 0;
 }
+
+enum file_change
+file_reread(const char *path, size_t max, struct file_stamp *fs, char **text, size_t *len)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return FILE_ERROR;
+        fs->loaded = true;
+        fs->ino = 0;
+        return FILE_GONE;
+    }
+    if (fs->loaded && st.st_ino == fs->ino && st.st_dev == fs->dev && st.st_size == fs->size
+        && st.st_mtim.tv_sec == fs->mtime.tv_sec && st.st_mtim.tv_nsec == fs->mtime.tv_nsec)
+        return FILE_SAME;
+    if (file_read(path, max, text, len) < 0)
+        return FILE_ERROR;
+    fs->loaded = true;
+    fs->dev = st.st_dev;
+    fs->ino = st.st_ino;
+    fs->size = st.st_size;
+    fs->mtime = st.st_mtim;
+    return FILE_CHANGED;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 
 /* mkdir_p - create path and its parents with mode; 0 or -1 (errno) */
@@ -29,6 +30,27 @@ int file_replace(const char *path, const void *data, size_t n, mode_t mode);
  * larger than max).
  */
 int file_read(const char *path, size_t max, char **out, size_t *outlen);
+
+/* What a reloaded file looked like when it was last read. */
+struct file_stamp {
+    bool            loaded;
+    dev_t           dev;
+    ino_t           ino;
+    off_t           size;
+    struct timespec mtime;
+};
+
+enum file_change { FILE_SAME, FILE_CHANGED, FILE_GONE, FILE_ERROR };
+
+/*
+ * file_reread - has path changed since *fs (inode, size, mtime)? When it
+ * has (or on the first call), read it whole (at most max bytes) into a new
+ * allocation (*text, *len) and return FILE_CHANGED; FILE_SAME when not;
+ * FILE_GONE when it does not exist; FILE_ERROR (errno) when it cannot be
+ * read, leaving *fs as it was so that the next call tries again.
+ */
+enum file_change file_reread(const char *path, size_t max, struct file_stamp *fs,
+                             char **text, size_t *len);
 
 /*
  * pathf - format a path into out (size outlen); -1 with errno
