@@ -62,7 +62,8 @@ unit: $(UNIT_BINS)
 integration: build/postino-san
 	@scripts/run-integration $(PYTEST_ARGS)
 
-test: deps
+test:
+	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
