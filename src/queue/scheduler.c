@@ -466,7 +466,8 @@ remote_done(void *arg, struct relay_result *res, size_t n)
         struct relay_result *x = &res[k];
         const char *what = x->class == 2 ? "sent" : x->class == 5 ? "bounced" : "deferred";
         log_info("%s: to=<%s>, relay=%s, delay=%.0f, dsn=%s, status=%s (%s)", env->id,
-                 r->mailbox, x->remote_mta[0] ? x->remote_mta : "none", delay, x->status, what,
+                 r->mailbox, x->relay[0] ? x->relay : x->remote_mta[0] ? x->remote_mta : "none",
+                 delay, x->status, what,
                  x->reply ? x->reply : "");
         free(r->last_error);
         free(r->last_status);

@@ -155,6 +155,7 @@ set_result(struct rjob *j, size_t i, int class, const char *status, const char *
     struct relay_result *r = &j->res[i];
 
     r->class = class;
+    snprintf(r->relay, sizeof(r->relay), "%s", mta && j->conn ? j->conn->addr : "");
     snprintf(r->status, sizeof(r->status), "%s", status);
     snprintf(r->remote_mta, sizeof(r->remote_mta), "%s", mta ? mta : "");
     free(r->reply);

@@ -29,6 +29,7 @@ struct relay_result {
     int   class;            /* 2 delivered, 4 try again later, 5 failed for good */
     char  status[16];       /* enhanced status, "2.0.0", "5.1.1", "4.4.1" */
     char  remote_mta[256];  /* the server that answered, "" if none did */
+    char  relay[128];       /* "host[ip]:port" of that server, for the log */
     char *reply;            /* that server's reply in one line, or our reason; owned */
     char *explanation;      /* a plain sentence for the bounce; owned */
     bool  peer_dsn;         /* delivered to a server that offered DSN (RFC 3461):

@@ -65,8 +65,9 @@ def test_mx_preference_order(relay_env):
     ids = [submit(env, subject="pref %d" % i) for i in range(3)]
     assert_only(mx1, [mx2, mx3], n=3)
     for qid in ids:
-        s.wait_log(r"%s: to=<bob@far\.test>, relay=mx1\.far\.test\S*, delay=\d+, dsn=2\.\d\.\d, "
-                   r"status=sent \(250 " % qid)
+        # relay=host[ip]:port, in the manner of Postfix's log
+        s.wait_log(r"%s: to=<bob@far\.test>, relay=mx1\.far\.test\[127\.0\.0\.2\]:%d, delay=\d+, "
+                   r"dsn=2\.\d\.\d, status=sent \(250 " % (qid, env.port))
     subjects = sorted(t.message()["Subject"] for t in mx1.transactions)
     assert subjects == ["pref 0", "pref 1", "pref 2"]
     assert env.queries("far.test", "MX"), env.dns.queries
