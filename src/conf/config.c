@@ -39,6 +39,9 @@ static const struct key keys[] = {
     { "listen_smtp",            K_LISTEN,   OFF(listen_smtp),            "127.0.0.1:2525" },
     { "listen_submission",      K_LISTEN,   OFF(listen_submission),      "127.0.0.1:2587" },
     { "listen_submissions",     K_LISTEN,   OFF(listen_submissions),     "127.0.0.1:2465" },
+    { "listen_pop3",            K_LISTEN,   OFF(listen_pop3),            "127.0.0.1:2110" },
+    { "listen_pop3s",           K_LISTEN,   OFF(listen_pop3s),           "127.0.0.1:2995" },
+    { "pop3_timeout",           K_DURATION, OFF(pop3_timeout),           "10m" },
     { "tls_cert",               K_STRING,   OFF(tls_cert),               "" },
     { "tls_key",                K_STRING,   OFF(tls_key),                "" },
     { "tls_handshake_timeout",  K_DURATION, OFF(tls_handshake_timeout),  "30s" },
@@ -401,6 +404,8 @@ config_free(struct config *cfg)
     free(cfg->listen_smtp.v);
     free(cfg->listen_submission.v);
     free(cfg->listen_submissions.v);
+    free(cfg->listen_pop3.v);
+    free(cfg->listen_pop3s.v);
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->dns_servers);

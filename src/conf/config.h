@@ -41,6 +41,9 @@ struct config {
     struct listen_list listen_smtp;         /* port 25: the MX */
     struct listen_list listen_submission;   /* port 587: STARTTLS, AUTH required */
     struct listen_list listen_submissions;  /* port 465: implicit TLS (RFC 8314) */
+    struct listen_list listen_pop3;         /* port 110: POP3 with STLS */
+    struct listen_list listen_pop3s;        /* port 995: POP3 in implicit TLS */
+    unsigned pop3_timeout;      /* seconds of silence before autologout (RFC 1939 3: >= 10m) */
     char   *tls_cert;           /* PEM; NULL or "": the self-signed one */
     char   *tls_key;
     bool    tls_selfsigned;     /* no tls_cert: <data_dir>/tls/{cert,key}.pem, made if missing */

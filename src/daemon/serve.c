@@ -46,6 +46,7 @@
 #include "queue/spool.h"
 #include "tls/tls.h"
 #include "smtp/smtp.h"
+#include "pop3/pop3.h"
 #include "daemon/control.h"
 #include "daemon/serve.h"
 
@@ -64,6 +65,7 @@ struct listener {
     struct server          *sv;
     struct evconnlistener  *l;
     enum smtp_kind          kind;
+    int                     pop3;       /* 0: SMTP; 1: POP3 (STLS); 2: POP3 in TLS */
 };
 
 struct server {
@@ -73,6 +75,7 @@ struct server {
     char                 **overrides;
     size_t                 noverrides;
     struct smtp_ctx        smtp;
+    struct pop3_ctx        pop3;
     struct listener       *listeners;
     size_t                 nlisteners;
     struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
@@ -160,14 +163,15 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (sv->nconn >= sv->cfg->max_connections) {
         log_warn("connection from unknown[%s] refused: too many connections (%u)",
                  ip, sv->nconn);
-        smtp_reject_connection(&sv->smtp, fd, li->kind, "Error: too many connections; try again later");
+        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+                               "Error: too many connections; try again later");
         return;
     }
     struct ipcount *c = ip_get(sv, ip, false);
     if ((c ? c->n : 0) >= sv->cfg->max_connections_per_ip) {
         log_warn("connection from unknown[%s] refused: too many connections from "
                  "this address (%u)", ip, c ? c->n : 0);
-        smtp_reject_connection(&sv->smtp, fd, li->kind,
+        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
                                "Error: too many connections from your address");
         return;
     }
@@ -175,7 +179,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (blocked) {
         log_info("connection from unknown[%s] refused: blocked for %u more seconds after "
                  "failed authentications", ip, blocked);
-        smtp_reject_connection(&sv->smtp, fd, li->kind, "Error: too many failed authentications; "
+        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+                               "Error: too many failed authentications; "
                                "try again later");
         return;
     }
@@ -183,7 +188,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     c->n++;
     sv->nconn++;
     evutil_make_socket_nonblocking(fd);
-    smtp_session_start(&sv->smtp, fd, ip, li->kind);
+    if (li->pop3)
+        pop3_session_start(&sv->pop3, fd, ip, li->pop3 == 2);
+    else
+        smtp_session_start(&sv->smtp, fd, ip, li->kind);
 }
 
 static void
@@ -203,7 +211,7 @@ stop_check_cb(evutil_socket_t fd, short what, void *arg)
     struct server *sv = arg;
     (void)fd;
     (void)what;
-    if (sv->smtp.nsessions == 0 && workq_busy(sv->smtp.commitq) == 0)
+    if (sv->smtp.nsessions == 0 && sv->pop3.nsessions == 0 && workq_busy(sv->smtp.commitq) == 0)
         event_base_loopexit(sv->base, NULL);
 }
 
@@ -218,6 +226,7 @@ begin_stop(struct server *sv, const char *why)
         evconnlistener_free(sv->listeners[i].l);
     sv->nlisteners = 0;
     smtp_stop_all(&sv->smtp);
+    pop3_stop_all(&sv->pop3);
     struct timeval tv = { 0, 50000 };
     sv->stop_check = event_new(sv->base, -1, EV_PERSIST, stop_check_cb, sv);
     event_add(sv->stop_check, &tv);
@@ -267,6 +276,8 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
     if (errs.len)
         log_warn("aliases: %s", buf_cstr(&errs));
     buf_free(&errs);
+    sv->pop3.cfg = cfg;
+    sv->pop3.users = sv->smtp.users;
     scheduler_set_config(sv->smtp.sched, cfg);
     relay_set_config(sv->relay, cfg);
     guard_set_limits(sv->smtp.guard, cfg->auth_max_failures, cfg->auth_block_time);
@@ -274,6 +285,7 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
     if (tls) {
         SSL_CTX_free(sv->smtp.tls);     /* sessions hold their own reference */
         sv->smtp.tls = tls;
+        sv->pop3.tls = tls;
     } else {
         log_error("reload: keeping the TLS certificate in use");
     }
@@ -305,7 +317,7 @@ tls_setup(const struct config *cfg)
 
 /* listen_all - open every listener of one kind */
 static void
-listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
+listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind, int pop3,
            const char *what)
 {
     for (size_t i = 0; i < ll->n; i++) {
@@ -313,6 +325,7 @@ listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
         struct listener *li = &sv->listeners[sv->nlisteners];
         li->sv = sv;
         li->kind = kind;
+        li->pop3 = pop3;
         li->l = evconnlistener_new_bind(sv->base, accept_cb, li,
             LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
             1024, (struct sockaddr *)&la->ss, (int)la->sslen);
@@ -449,12 +462,25 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     guard_set_limits(sv.smtp.guard, sv.cfg->auth_max_failures, sv.cfg->auth_block_time);
     sv.smtp.authq = workq_new(sv.base, "auth", 2, 1, smtp_auth_run, NULL);
 
-    size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n;
+    sv.pop3.base = sv.base;
+    sv.pop3.cfg = sv.cfg;
+    sv.pop3.users = sv.smtp.users;
+    sv.pop3.tls = sv.smtp.tls;
+    sv.pop3.guard = sv.smtp.guard;
+    sv.pop3.on_close = on_session_close;
+    sv.pop3.on_close_arg = &sv;
+    sv.pop3.wq = workq_new(sv.base, "pop3", 2, 1, pop3_work_run, NULL);
+
+    size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n
+                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n;
     sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
-    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, "SMTP");
-    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, "submission (STARTTLS)");
-    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS,
+    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, 0, "SMTP");
+    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, 0,
+               "submission (STARTTLS)");
+    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS, 0,
                "submissions (implicit TLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3, SMTP_KIND_MX, 1, "POP3 (STLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3s, SMTP_KIND_MX, 2, "POP3 (implicit TLS)");
 
     sv.sig_term = evsignal_new(sv.base, SIGTERM, sig_stop_cb, &sv);
     sv.sig_int = evsignal_new(sv.base, SIGINT, sig_stop_cb, &sv);
@@ -470,6 +496,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);
     workq_free(sv.smtp.authq);
+    workq_free(sv.pop3.wq);
     relay_free(sv.relay);           /* remote deliveries under way stay queued */
     control_close(control);
     scheduler_free(sv.smtp.sched);

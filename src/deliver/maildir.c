@@ -45,7 +45,7 @@ copy_write(const struct maildir_ctx *ctx, struct copy *c, const char *body, size
     char name[256];
     int hl = snprintf(head, sizeof(head), "Return-Path: <%s>\nDelivered-To: %s\n",
                       env->sender, mailbox);
-    snprintf(name, sizeof(name), "%lld.M%ldP%ldQ%lu.%s,S=%zu", (long long)tv.tv_sec,
+    snprintf(name, sizeof(name), "%lld.M%06ldP%ldQ%lu.%s,S=%zu", (long long)tv.tv_sec,
              (long)tv.tv_usec, (long)getpid(), q, ctx->hostname, (size_t)hl + bodylen);
     if (pathf(c->tmp, sizeof(c->tmp), "%s/tmp/%s", dir, name) < 0
         || pathf(c->dst, sizeof(c->dst), "%s/new/%s", dir, name) < 0)

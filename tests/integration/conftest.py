@@ -203,12 +203,15 @@ class Server:
         if trial:
             self.port = 2525
             self.sub_port, self.subs_port = 2587, 2465
+            self.pop3_port, self.pop3s_port = 2110, 2995
             self.data_dir = self.workdir / "postino-data"
             self.conf_path = None
         else:
             self.port = free_port()
             self.sub_port = free_port()
             self.subs_port = free_port()
+            self.pop3_port = free_port()
+            self.pop3s_port = free_port()
             self.data_dir = pathlib.Path(data_dir) if data_dir else self.workdir / "data"
             self.conf_path = self.workdir / "postino.conf"
         self.conf = {
@@ -218,6 +221,8 @@ class Server:
             "listen_smtp": "%s:%d" % (self.host, self.port),
             "listen_submission": "%s:%d" % (self.host, self.sub_port),
             "listen_submissions": "%s:%d" % (self.host, self.subs_port),
+            "listen_pop3": "%s:%d" % (self.host, self.pop3_port),
+            "listen_pop3s": "%s:%d" % (self.host, self.pop3s_port),
             "log": "stderr",
         }
         self.conf.update(conf or {})
