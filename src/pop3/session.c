@@ -33,6 +33,7 @@
 #include "auth/guard.h"
 #include "auth/sasl.h"
 #include "auth/users.h"
+#include "net/conn.h"
 #include "pop3/maildrop.h"
 #include "pop3/pop3.h"
 #include "pop3/pop3_cmd.h"
@@ -193,9 +194,7 @@ session_release(struct pop3_session *s)
     free(s->path);
     bufferevent_disable(s->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-    if (s->under_cb)
-        evbuffer_remove_cb_entry(bufferevent_get_output(bufferevent_get_underlying(s->bev)),
-                                 s->under_cb);
+    conn_unwatch(s->bev, &s->under_cb);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -222,15 +221,8 @@ under_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *ar
 static void
 close_when_flushed(struct pop3_session *s)
 {
-    if (s->released || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
-        return;
-    struct bufferevent *u = bufferevent_get_underlying(s->bev);
-    if (u && evbuffer_get_length(bufferevent_get_output(u)) > 0) {
-        if (!s->under_cb)
-            s->under_cb = evbuffer_add_cb(bufferevent_get_output(u), under_out_cb, s);
-        return;
-    }
-    session_release(s);
+    if (!s->released && conn_drained(s->bev, &s->under_cb, under_out_cb, s))
+        session_release(s);
 }
 
 static void
@@ -604,23 +596,12 @@ cmd_stls(struct pop3_session *s)
         return;
     }
     say(s, "+OK Begin TLS negotiation");
-    /* RFC 2595 4: what the client sent after STLS was in the clear and may
-     * have been injected: thrown away, never read inside TLS. */
-    struct evbuffer *in = bufferevent_get_input(s->bev);
-    size_t junk = evbuffer_get_length(in);
-    if (junk) {
-        log_warn("pop3: unknown[%s]: %zu octets pipelined after STLS thrown away", s->ip, junk);
-        evbuffer_drain(in, junk);
-    }
-    struct bufferevent *tb = bufferevent_openssl_filter_new(ctx->base, s->bev, ssl,
-                                BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-    if (!tb) {
-        SSL_free(ssl);
+    /* RFC 2595 4: the bytes pipelined after STLS are thrown away. */
+    if (!conn_starttls(ctx->base, &s->bev, ssl, "pop3: ", "STLS", s->ip)) {
         session_close(s);
         return;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
-    s->bev = tb;
+    struct bufferevent *tb = s->bev;
     s->tls = true;
     s->user[0] = '\0';
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, s);

@@ -41,6 +41,7 @@
 #include "queue/scheduler.h"
 #include "queue/spool.h"
 #include "tls/tls.h"
+#include "net/conn.h"
 #include "smtp/smtp.h"
 #include "smtp/session_priv.h"
 
@@ -158,10 +159,7 @@ session_release(struct smtp_session *s)
     s->tx = NULL;
     bufferevent_disable(s->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-    if (s->under_cb)
-        evbuffer_remove_cb_entry(bufferevent_get_output(bufferevent_get_underlying(s->bev)),
-                                 s->under_cb);
-    s->under_cb = NULL;
+    conn_unwatch(s->bev, &s->under_cb);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -191,15 +189,8 @@ under_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *ar
 static void
 close_when_flushed(struct smtp_session *s)
 {
-    if (s->released || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
-        return;
-    struct bufferevent *u = bufferevent_get_underlying(s->bev);
-    if (u && evbuffer_get_length(bufferevent_get_output(u)) > 0) {
-        if (!s->under_cb)
-            s->under_cb = evbuffer_add_cb(bufferevent_get_output(u), under_out_cb, s);
-        return;
-    }
-    session_release(s);
+    if (!s->released && conn_drained(s->bev, &s->under_cb, under_out_cb, s))
+        session_release(s);
 }
 
 static void
@@ -1022,25 +1013,13 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
         return;
     }
     smtp_reply(s, 220, "2.0.0 Ready to start TLS");
-    /* Anything the client sent after STARTTLS, before seeing our 220, is
-     * plaintext an attacker may have injected: throw it away, never read
-     * it as commands inside TLS (CVE-2011-0411, RFC 3207 5). */
-    struct evbuffer *in = bufferevent_get_input(s->bev);
-    size_t junk = evbuffer_get_length(in);
-    if (junk) {
-        log_warn("unknown[%s]: %zu octets pipelined after STARTTLS thrown away", s->ip, junk);
-        evbuffer_drain(in, junk);
-    }
-    struct bufferevent *tb = bufferevent_openssl_filter_new(ctx->base, s->bev, ssl,
-                                BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-    if (!tb) {
-        SSL_free(ssl);
+    /* The bytes pipelined after STARTTLS are thrown away (CVE-2011-0411). */
+    if (!conn_starttls(ctx->base, &s->bev, ssl, "", "STARTTLS", s->ip)) {
         log_error("unknown[%s]: cannot start TLS", s->ip);
         smtp_session_close(s);
         return;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
-    s->bev = tb;
+    struct bufferevent *tb = s->bev;
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(tb, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
     /* RFC 3207 4.2: forget everything learnt before; EHLO again. */
