@@ -2,8 +2,10 @@
  * check_config - "postino check-config": report every problem at once.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/users.h"
 #include "cli/cli.h"
@@ -34,6 +36,13 @@ cli_check_config(const struct cli_args *a)
             nerr++;
         }
         users_free(u);
+        /* serve started as root needs its run_as user (privs.c) */
+        struct passwd *pw = getpwnam(cfg->run_as);
+        if (geteuid() == 0 && (!pw || pw->pw_uid == 0)) {
+            buf_printf(&errs, "run_as: %s; serve started as root will refuse to run\n",
+                       pw ? "is root" : "no such user");
+            nerr++;
+        }
     }
     if (nerr) {
         fprintf(stderr, "%s", buf_cstr(&errs));

@@ -11,6 +11,7 @@
 #include "auth/users.h"
 #include "cli/cli.h"
 #include "conf/config.h"
+#include "daemon/privs.h"
 #include "deliver/resolve.h"
 #include "mail/address.h"
 #include "util/fsutil.h"
@@ -147,8 +148,11 @@ cli_user(const struct cli_args *a)
     const char *addr = a->words[1];
     if (op == USERS_ADD && !check_address(cfg, addr))
         goto out;
-    if (mkdir_p(cfg->data_dir, 0700) < 0) {
-        fprintf(stderr, "postino user: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
+    /* Run as root, write as the server's user: it must read the file. */
+    struct privs privs;
+    if (privs_prepare(&privs, cfg->run_as, cfg->data_dir, err, sizeof(err)) < 0
+        || privs_drop(&privs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "postino user: %s\n", err);
         goto out;
     }
     char *hash = NULL;

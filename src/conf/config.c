@@ -22,7 +22,7 @@
 #include "util/xmalloc.h"
 
 enum key_kind { K_STRING, K_HOSTNAME, K_DOMAINS, K_LISTEN, K_SIZE, K_UINT,
-                K_DURATION, K_LOG, K_BOOL, K_DURATIONS, K_PORT };
+                K_DURATION, K_LOG, K_BOOL, K_DURATIONS, K_PORT, K_ZONES, K_NETWORKS };
 
 struct key {
     const char   *name;
@@ -70,6 +70,20 @@ static const struct key keys[] = {
     { "relay_auth_user",        K_STRING,   OFF(relay_auth_user),        "" },
     { "relay_auth_password_file", K_STRING, OFF(relay_auth_password_file), "" },
     { "relay_tls",              K_STRING,   OFF(relay_tls),              "starttls" },
+    { "greet_pause",            K_DURATION, OFF(greet_pause),            "2s" },
+    { "smtp_max_errors",        K_UINT,     OFF(smtp_max_errors),        "20" },
+    { "header_size_limit",      K_SIZE,     OFF(header_size_limit),      "100k" },
+    { "header_count_limit",     K_UINT,     OFF(header_count_limit),     "1000" },
+    { "max_connection_rate",    K_UINT,     OFF(max_connection_rate),    "60" },
+    { "max_message_rate",       K_UINT,     OFF(max_message_rate),       "120" },
+    { "max_recipient_rate",     K_UINT,     OFF(max_recipient_rate),     "600" },
+    { "auth_max_message_rate",  K_UINT,     OFF(auth_max_message_rate),  "120" },
+    { "auth_max_recipient_rate", K_UINT,    OFF(auth_max_recipient_rate), "1000" },
+    { "rate_limit_exempt",      K_NETWORKS, OFF(rate_limit_exempt),      "127.0.0.0/8 ::1" },
+    { "dnsbl",                  K_ZONES,    OFF(dnsbl),                  "" },
+    { "dnswl",                  K_ZONES,    OFF(dnswl),                  "" },
+    { "dnsbl_allow",            K_NETWORKS, OFF(dnsbl_allow),            "127.0.0.0/8 ::1" },
+    { "run_as",                 K_STRING,   OFF(run_as),                 "postino" },
 };
 
 /* err - append one error line */
@@ -352,6 +366,42 @@ set_value(struct config *cfg, const struct key *k, const char *value,
         cfg->nretry_intervals = n;
         return true;
     }
+    case K_ZONES: {
+        size_t n;
+        char **v = split_words(value, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (!domain_valid(v[i], strlen(v[i]), false)) {
+                err(errs, where, "%s: \"%s\" is not a valid DNS zone", k->name, v[i]);
+                free_words(v);
+                return false;
+            }
+            for (char *p = v[i]; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+        }
+        free_words(*(char ***)base);
+        *(char ***)base = v;
+        return true;
+    }
+    case K_NETWORKS: {
+        size_t n;
+        char **v = split_words(value, &n);
+        struct cidr *c = xcalloc(n ? n : 1, sizeof(*c));
+        for (size_t i = 0; i < n; i++) {
+            if (!cidr_parse(v[i], &c[i])) {
+                err(errs, where, "%s: \"%s\" is not a network (like 192.0.2.0/24, "
+                    "2001:db8::/32 or one address)", k->name, v[i]);
+                free(c);
+                free_words(v);
+                return false;
+            }
+        }
+        free_words(v);
+        struct cidr_list *cl = (struct cidr_list *)base;
+        free(cl->v);
+        cl->v = c;
+        cl->n = n;
+        return true;
+    }
     case K_LOG:
         if (strcmp(value, "stderr") == 0)
             cfg->log = LOG_TO_STDERR;
@@ -416,6 +466,11 @@ config_free(struct config *cfg)
     free(cfg->relay_tls);
     free(cfg->aliases_file);
     free(cfg->users_file);
+    free(cfg->rate_limit_exempt.v);
+    free_words(cfg->dnsbl);
+    free_words(cfg->dnswl);
+    free(cfg->dnsbl_allow.v);
+    free(cfg->run_as);
     free(cfg);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "util/buf.h"
+#include "util/cidr.h"
 #include "util/log.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/postino/postino.conf"
@@ -76,6 +77,23 @@ struct config {
     char   *relay_tls;          /* "starttls" or "implicit" */
     char   *aliases_file;       /* resolved: defaults to <data_dir>/aliases */
     char   *users_file;         /* <data_dir>/users */
+    /* abuse limits */
+    unsigned greet_pause;       /* seconds before the port-25 greeting; 0 = none */
+    unsigned smtp_max_errors;   /* errors, then 421 and close */
+    size_t  header_size_limit;  /* octets of the header section */
+    unsigned header_count_limit;    /* header fields in a message */
+    unsigned max_connection_rate;   /* per client IP and minute; 0 = no limit */
+    unsigned max_message_rate;      /* messages per client IP and minute */
+    unsigned max_recipient_rate;    /* recipients per client IP and minute */
+    unsigned auth_max_message_rate; /* messages per authenticated user and minute */
+    unsigned auth_max_recipient_rate;
+    struct cidr_list rate_limit_exempt; /* networks the per-IP rates do not apply to */
+    /* DNS blocklists (RFC 5782) */
+    char  **dnsbl;              /* zones, NULL-terminated (maybe empty) */
+    char  **dnswl;              /* allowlist zones */
+    struct cidr_list dnsbl_allow;   /* networks never looked up */
+    /* privileges */
+    char   *run_as;             /* the user to become when started as root */
 };
 
 /* config_new - a configuration holding every default */

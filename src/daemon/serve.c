@@ -47,7 +47,10 @@
 #include "tls/tls.h"
 #include "smtp/smtp.h"
 #include "pop3/pop3.h"
+#include "policy/ratelimit.h"
+#include "util/cidr.h"
 #include "daemon/control.h"
+#include "daemon/privs.h"
 #include "daemon/serve.h"
 
 #define COMMIT_BATCH 256
@@ -82,6 +85,7 @@ struct server {
     struct dns            *dns;
     struct relay          *relay;
     struct ipcount        *iptab[IPTAB_SIZE];
+    struct ratelimit      *conn_rate;       /* new connections per client IP */
     unsigned               nconn;
     bool                   stopping;
 };
@@ -173,6 +177,15 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                  "this address (%u)", ip, c ? c->n : 0);
         smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
                                "Error: too many connections from your address");
+        return;
+    }
+    if (!cidr_match(&sv->cfg->rate_limit_exempt, ip)
+        && !ratelimit_take(sv->conn_rate, ip, sv->cfg->max_connection_rate, 1, ratelimit_now())) {
+        log_warn("connection from unknown[%s] refused: more than %u connections a minute "
+                 "(max_connection_rate)", ip, sv->cfg->max_connection_rate);
+        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+                               "Error: too many connections from your address; "
+                               "try again later");
         return;
     }
     unsigned blocked = guard_blocked(sv->smtp.guard, ip, time(NULL));
@@ -407,23 +420,59 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     if (sv.cfg->trial)
         log_info("no configuration file: trial setup (domain localhost accepts any "
                  "address; data in %s)", sv.cfg->data_dir);
-    if (mkdir_p(sv.cfg->data_dir, 0700) < 0)
-        log_fatal("cannot create data_dir %s: %s", sv.cfg->data_dir, strerror(errno));
+    struct privs privs;
+    if (privs_prepare(&privs, sv.cfg->run_as, sv.cfg->data_dir, err, sizeof(err)) < 0)
+        log_fatal("%s", err);
     /* One server per data folder: a second one would clear queue/tmp/ and
      * deliver the same messages. The lock goes with the process. */
     char lockpath[PATH_MAX];
     snprintf(lockpath, sizeof(lockpath), "%s/lock", sv.cfg->data_dir);
-    int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
         log_fatal("another postino serve is using %s (%s)", sv.cfg->data_dir,
                   lockfd < 0 ? strerror(errno) : "its lock is held");
-    struct spool *spool = spool_open(sv.cfg->data_dir, err, sizeof(err));
-    if (!spool)
-        log_fatal("queue: %s", err);
+    if (privs.root && fchown(lockfd, privs.uid, privs.gid) < 0)
+        log_fatal("%s: %s", lockpath, strerror(errno));
 
+    /* As root: the TLS key (a configured one is often readable by root
+     * alone; a self-signed one is made now and given to run_as) and the
+     * listeners (ports under 1024). Then root is given up for good. */
+    sv.smtp.tls = tls_setup(sv.cfg);
+    if (sv.cfg->tls_selfsigned) {
+        char tlsdir[PATH_MAX];
+        snprintf(tlsdir, sizeof(tlsdir), "%s/tls", sv.cfg->data_dir);
+        if (access(tlsdir, F_OK) == 0 && privs_give(&privs, tlsdir, err, sizeof(err)) < 0)
+            log_fatal("%s", err);
+    }
     sv.base = event_base_new();
     if (!sv.base)
         log_fatal("cannot start the event loop");
+    /* Caught from now on, acted upon once the loop runs: the listeners
+     * below accept (into their backlog) before the rest is ready. */
+    sv.sig_term = evsignal_new(sv.base, SIGTERM, sig_stop_cb, &sv);
+    sv.sig_int = evsignal_new(sv.base, SIGINT, sig_stop_cb, &sv);
+    sv.sig_hup = evsignal_new(sv.base, SIGHUP, sig_hup_cb, &sv);
+    event_add(sv.sig_term, NULL);
+    event_add(sv.sig_int, NULL);
+    event_add(sv.sig_hup, NULL);
+    size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n
+                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n;
+    sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
+    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, 0, "SMTP");
+    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, 0,
+               "submission (STARTTLS)");
+    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS, 0,
+               "submissions (implicit TLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3, SMTP_KIND_MX, 1, "POP3 (STLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3s, SMTP_KIND_MX, 2, "POP3 (implicit TLS)");
+    if (privs_drop(&privs, err, sizeof(err)) < 0)
+        log_fatal("%s", err);
+    if (privs.root)
+        log_info("running as user %s (uid %u, gid %u)", privs.user, (unsigned)privs.uid,
+                 (unsigned)privs.gid);
+    struct spool *spool = spool_open(sv.cfg->data_dir, err, sizeof(err));
+    if (!spool)
+        log_fatal("queue: %s", err);
     sv.smtp.base = sv.base;
     sv.smtp.cfg = sv.cfg;
     sv.smtp.spool = spool;
@@ -455,12 +504,15 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     if (!control)
         log_fatal("queue control: %s", err);
 
-    sv.smtp.tls = tls_setup(sv.cfg);
     if (!sv.smtp.tls && (sv.cfg->listen_submissions.n || sv.cfg->listen_submission.n))
         log_fatal("TLS is needed for the submission ports; fix tls_cert and tls_key");
     sv.smtp.guard = guard_new();
     guard_set_limits(sv.smtp.guard, sv.cfg->auth_max_failures, sv.cfg->auth_block_time);
     sv.smtp.authq = workq_new(sv.base, "auth", 2, 1, smtp_auth_run, NULL);
+    sv.smtp.dns = sv.dns;
+    sv.smtp.msg_rate = ratelimit_new();
+    sv.smtp.rcpt_rate = ratelimit_new();
+    sv.conn_rate = ratelimit_new();
 
     sv.pop3.base = sv.base;
     sv.pop3.cfg = sv.cfg;
@@ -471,23 +523,6 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     sv.pop3.on_close_arg = &sv;
     sv.pop3.wq = workq_new(sv.base, "pop3", 2, 1, pop3_work_run, NULL);
 
-    size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n
-                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n;
-    sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
-    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, 0, "SMTP");
-    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, 0,
-               "submission (STARTTLS)");
-    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS, 0,
-               "submissions (implicit TLS)");
-    listen_all(&sv, &sv.cfg->listen_pop3, SMTP_KIND_MX, 1, "POP3 (STLS)");
-    listen_all(&sv, &sv.cfg->listen_pop3s, SMTP_KIND_MX, 2, "POP3 (implicit TLS)");
-
-    sv.sig_term = evsignal_new(sv.base, SIGTERM, sig_stop_cb, &sv);
-    sv.sig_int = evsignal_new(sv.base, SIGINT, sig_stop_cb, &sv);
-    sv.sig_hup = evsignal_new(sv.base, SIGHUP, sig_hup_cb, &sv);
-    event_add(sv.sig_term, NULL);
-    event_add(sv.sig_int, NULL);
-    event_add(sv.sig_hup, NULL);
     log_info("postino ready: hostname=%s, domains=%s%s, data_dir=%s", sv.cfg->hostname,
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
@@ -500,6 +535,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     relay_free(sv.relay);           /* remote deliveries under way stay queued */
     control_close(control);
     scheduler_free(sv.smtp.sched);
+    sv.smtp.dns = NULL;
     dns_free(sv.dns);
     event_base_loop(sv.base, EVLOOP_NONBLOCK);     /* deferred frees of the last sessions */
     for (size_t i = 0; i < sv.nlisteners; i++)
@@ -519,6 +555,9 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     users_free(sv.smtp.users);
     aliases_free(sv.smtp.aliases);
     guard_free(sv.smtp.guard);
+    ratelimit_free(sv.smtp.msg_rate);
+    ratelimit_free(sv.smtp.rcpt_rate);
+    ratelimit_free(sv.conn_rate);
     SSL_CTX_free(sv.smtp.tls);
     spool_close(spool);
     event_base_free(sv.base);

@@ -20,4 +20,13 @@ size_t header_end(const char *msg, size_t n);
  */
 bool header_present(const char *msg, size_t n, const char *name);
 
+/*
+ * header_stats - the header fields at the start of msg[0..n): *fields
+ * counts them (a continuation line belongs to its field), *octets is
+ * their length. The section ends at the empty line, or at the first line
+ * that is neither a field ("name:", RFC 5322 2.2) nor a continuation, so
+ * that a message with no header at all has none.
+ */
+void header_stats(const char *msg, size_t n, size_t *fields, size_t *octets);
+
 #endif

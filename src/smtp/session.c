@@ -42,11 +42,15 @@
 #include "queue/spool.h"
 #include "tls/tls.h"
 #include "net/conn.h"
+#include "policy/dnsbl.h"
+#include "policy/ratelimit.h"
+#include "util/cidr.h"
 #include "smtp/smtp.h"
 #include "smtp/session_priv.h"
 
 static const char *const state_names[] = {
     "INIT", "READY", "MAIL", "RCPT", "DATA", "BDAT", "COMMIT", "CLOSING",
+    "AUTH", "AUTH", "CONNECT", "REFUSED",
 };
 
 typedef void (*smtp_handler)(struct smtp_session *s, const struct smtp_cmd *cmd);
@@ -103,7 +107,8 @@ smtp_tx_reset(struct smtp_session *s)
 {
     tx_free(s->tx);
     s->tx = NULL;
-    if (s->state != SMTP_STATE_INIT && s->state != SMTP_STATE_CLOSING)
+    if (s->state != SMTP_STATE_INIT && s->state != SMTP_STATE_CLOSING
+        && s->state != SMTP_STATE_GREET && s->state != SMTP_STATE_REFUSED)
         smtp_enter_state(s, SMTP_STATE_READY);
 }
 
@@ -155,6 +160,11 @@ session_release(struct smtp_session *s)
         s->commit->sess = NULL;     /* the commit finishes without us */
     s->commit = NULL;
     smtp_auth_cleanup(s);
+    dnsbl_check_cancel(s->dnsbl);
+    s->dnsbl = NULL;
+    if (s->greet_timer)
+        event_free(s->greet_timer);
+    s->greet_timer = NULL;
     tx_free(s->tx);
     s->tx = NULL;
     bufferevent_disable(s->bev, EV_READ | EV_WRITE);
@@ -212,6 +222,8 @@ void
 smtp_session_close(struct smtp_session *s)
 {
     smtp_enter_state(s, SMTP_STATE_CLOSING);
+    dnsbl_check_cancel(s->dnsbl);       /* no greeting will follow */
+    s->dnsbl = NULL;
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     /* A client that never reads its last reply does not keep us. */
@@ -324,6 +336,94 @@ tls_new(struct smtp_session *s)
     return ssl;
 }
 
+/* ---- the greeting ---------------------------------------------------- */
+
+/* greet_maybe - greet once the pause is over and the lookups answered */
+static void
+greet_maybe(struct smtp_session *s)
+{
+    if (s->state != SMTP_STATE_GREET || s->dnsbl
+        || (s->greet_timer && evtimer_pending(s->greet_timer, NULL)))
+        return;
+    smtp_enter_state(s, SMTP_STATE_INIT);
+    smtp_reply(s, 220, "%s ESMTP postino", s->ctx->cfg->hostname);
+}
+
+static void
+greet_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    greet_maybe(arg);
+}
+
+/* dnsbl_done - the blocklists answered (dnsbl_cb) */
+static void
+dnsbl_done(void *arg, enum dnsbl_result r, const char *zone, const char *reason)
+{
+    struct smtp_session *s = arg;
+    char text[400];
+
+    s->dnsbl = NULL;
+    if (s->state != SMTP_STATE_GREET)
+        return;                     /* closing already (smtp_stop_all) */
+    if (r == DNSBL_ALLOWED)
+        log_info("unknown[%s]: listed by allowlist %s; blocklists not applied", s->ip, zone);
+    if (r != DNSBL_LISTED) {
+        greet_maybe(s);
+        return;
+    }
+    /* RFC 5321 3.1: a 554 instead of the greeting, then only QUIT. */
+    snprintf(text, sizeof(text), "5.7.1 Service unavailable; client [%s] blocked using %s; %s",
+             s->ip, zone, reason[0] ? reason : "listed");
+    log_info("NOQUEUE: reject: CONNECT from unknown[%s]: 554 %s", s->ip, text);
+    if (s->greet_timer)
+        evtimer_del(s->greet_timer);
+    smtp_enter_state(s, SMTP_STATE_REFUSED);
+    smtp_reply(s, 554, "%s", text);
+}
+
+/*
+ * greet_start - the 220, at once or after the checks that come before
+ * it on port 25: greet_pause (a client that talks before the greeting
+ * is a bot that does not wait for replies) and the DNS blocklists.
+ */
+static void
+greet_start(struct smtp_session *s)
+{
+    const struct config *cfg = s->ctx->cfg;
+
+    smtp_enter_state(s, SMTP_STATE_GREET);
+    if (s->kind == SMTP_KIND_MX) {
+        if (cfg->greet_pause) {
+            struct timeval tv = { cfg->greet_pause, 0 };
+            s->greet_timer = evtimer_new(s->ctx->base, greet_timer_cb, s);
+            evtimer_add(s->greet_timer, &tv);
+        }
+        if (s->ctx->dns && !cidr_match(&cfg->dnsbl_allow, s->ip))
+            s->dnsbl = dnsbl_check_start(s->ctx->dns, s->ip, cfg->dnsbl, cfg->dnswl,
+                                         dnsbl_done, s);
+    }
+    greet_maybe(s);
+}
+
+/* pregreet - the client sent something before our greeting: drop it */
+static void
+pregreet(struct smtp_session *s, struct evbuffer *in)
+{
+    char first[64];
+    size_t n = evbuffer_get_length(in);
+    unsigned char *p = evbuffer_pullup(in, n < 40 ? (ev_ssize_t)n : 40);
+
+    log_sanitize((const char *)p, n < 40 ? n : 40, first, sizeof(first));
+    log_info("NOQUEUE: reject: CONNECT from unknown[%s]: 554 5.5.1 talked before the "
+             "greeting: %s", s->ip, first);
+    evbuffer_drain(in, n);
+    smtp_reply(s, 554, "5.5.1 %s Error: you talked before the greeting; goodbye",
+               s->ctx->cfg->hostname);
+    smtp_session_close(s);
+}
+
 void
 smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
                    enum smtp_kind kind)
@@ -358,11 +458,10 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
         ctx->sessions->prev = s;
     ctx->sessions = s;
     ctx->nsessions++;
-    smtp_enter_state(s, SMTP_STATE_INIT);
     smtp_set_timeouts(s);
     log_info("connect from unknown[%s]%s", ip, kind == SMTP_KIND_SUBMISSIONS ? " (implicit TLS)"
                                                : kind == SMTP_KIND_SUBMISSION ? " (submission)" : "");
-    smtp_reply(s, 220, "%s ESMTP postino", ctx->cfg->hostname);
+    greet_start(s);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -501,6 +600,47 @@ sender_allowed(struct smtp_session *s, const struct mailbox *mb)
     return ok;
 }
 
+/*
+ * rate_ok - may this client send n more events (messages or recipients)?
+ * Authenticated users are counted by name with their own limit; other
+ * clients by address, except the networks of rate_limit_exempt.
+ */
+static bool
+rate_ok(struct smtp_session *s, struct ratelimit *r, unsigned n, unsigned ip_limit,
+        unsigned user_limit)
+{
+    const struct config *cfg = s->ctx->cfg;
+    char key[ADDR_MAX + 8];
+
+    if (!r)
+        return true;
+    if (s->auth_user[0]) {
+        snprintf(key, sizeof(key), "user %s", s->auth_user);
+        return ratelimit_take(r, key, user_limit, n, ratelimit_now());
+    }
+    if (cidr_match(&cfg->rate_limit_exempt, s->ip))
+        return true;
+    snprintf(key, sizeof(key), "ip %s", s->ip);
+    return ratelimit_take(r, key, ip_limit, n, ratelimit_now());
+}
+
+/* rate_refuse - the 450 4.7.1 of a rate limit, and its log line */
+static void
+rate_refuse(struct smtp_session *s, const char *cmd, const char *what)
+{
+    char text[ADDR_MAX + 128];
+    if (s->auth_user[0])
+        snprintf(text, sizeof(text), "4.7.1 Error: too many %s from user %s; try again later",
+                 what, s->auth_user);
+    else
+        snprintf(text, sizeof(text), "4.7.1 Error: too many %s from [%s]; try again later",
+                 what, s->ip);
+    smtp_reply(s, 450, "%s", text);
+    char logged[sizeof(text) + 8];
+    snprintf(logged, sizeof(logged), "450 %s", text);
+    log_reject(s, cmd, logged);
+}
+
 static void
 cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
@@ -559,6 +699,10 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
                    sa, s->auth_user);
         log_info("NOQUEUE: reject: MAIL from unknown[%s]: 553 5.7.1 <%s>: Sender address "
                  "rejected: not owned by user %s", s->ip, sa, s->auth_user);
+        return;
+    }
+    if (!rate_ok(s, s->ctx->msg_rate, 1, cfg->max_message_rate, cfg->auth_max_message_rate)) {
+        rate_refuse(s, "MAIL", "messages");
         return;
     }
 
@@ -625,6 +769,12 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
     }
     if (s->tx->nrcpt >= ctx->cfg->max_recipients) {
         smtp_reply(s, 452, "4.5.3 Too many recipients");
+        return;
+    }
+    /* Every RCPT counts, accepted or not: guessing addresses costs too. */
+    if (!rate_ok(s, ctx->rcpt_rate, 1, ctx->cfg->max_recipient_rate,
+                 ctx->cfg->auth_max_recipient_rate)) {
+        rate_refuse(s, "RCPT", "recipients");
         return;
     }
     mailbox_format(&mb, addr, sizeof(addr));
@@ -841,6 +991,18 @@ tx_finish(struct smtp_session *s)
     } else if (e & DATA_ERR_LONG_LINE) {
         code = 500;
         text = "5.5.2 Message line too long (RFC 5321 4.5.3.1.6: 1000 octets)";
+    } else {
+        /* The client's header section, after our Received: field. */
+        size_t fields, octets;
+        header_stats(tx->content.data + tx->header_len, tx->content.len - tx->header_len,
+                     &fields, &octets);
+        if (octets > s->ctx->cfg->header_size_limit) {
+            code = 552;
+            text = "5.3.4 Message header too large";
+        } else if (fields > s->ctx->cfg->header_count_limit) {
+            code = 552;
+            text = "5.3.4 Too many header fields";
+        }
     }
     if (code) {
         char t[160];
@@ -1087,6 +1249,15 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
     struct smtp_cmd cmd;
 
     s->commands++;
+    if (s->state == SMTP_STATE_REFUSED) {
+        /* RFC 5321 3.1: after a 554 greeting, QUIT and nothing else */
+        if (smtp_cmd_parse(line, len, &cmd) && cmd.verb == SMTP_CMD_QUIT
+            && !memchr(line, '\0', len))
+            cmd_quit(s, &cmd);
+        else
+            smtp_reply(s, 503, "5.7.1 Error: access denied for [%s]; send QUIT", s->ip);
+        return;
+    }
     if (memchr(line, '\0', len)) {
         smtp_reply(s, 500, "5.5.2 Error: NUL octet in command");
         return;
@@ -1162,7 +1333,7 @@ smtp_session_process(struct smtp_session *s)
         if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_CLOSING
             || s->state == SMTP_STATE_AUTH_CHECK)
             return;
-        if (s->errors >= SMTP_MAX_ERRORS) {
+        if (s->errors >= s->ctx->cfg->smtp_max_errors) {
             smtp_reply(s, 421, "4.7.0 %s Error: too many errors", s->ctx->cfg->hostname);
             log_info("too many errors from unknown[%s]", s->ip);
             smtp_tx_reset(s);
@@ -1188,6 +1359,10 @@ smtp_session_process(struct smtp_session *s)
         }
         if (avail == 0)
             return;
+        if (s->state == SMTP_STATE_GREET) {
+            pregreet(s, in);
+            return;
+        }
 
         if (s->state == SMTP_STATE_DATA) {
             feed_reader(s, in, avail, true);

@@ -24,9 +24,6 @@
 #define SMTP_LINE_MAX   2048
 /* Text lines: 1000 octets with the CRLF (RFC 5321 4.5.3.1.6). */
 #define SMTP_TEXT_MAX   1000
-/* Errors before the session is closed (chasquid closes after 3 per
- * transaction; Postfix's smtpd_hard_error_limit is 20). */
-#define SMTP_MAX_ERRORS 20
 /* Stop reading while this much output is waiting: a client that
  * pipelines without reading replies cannot make us buffer without end. */
 #define SMTP_OUT_HIGH   (256 * 1024)
@@ -42,12 +39,15 @@ enum smtp_state {
     SMTP_STATE_CLOSING,     /* flushing the last reply */
     SMTP_STATE_AUTH_INPUT,  /* AUTH: the next line is a SASL response */
     SMTP_STATE_AUTH_CHECK,  /* AUTH: checking the password; read nothing */
+    SMTP_STATE_GREET,       /* before the greeting: greet_pause, DNSBL lookups */
+    SMTP_STATE_REFUSED,     /* greeted with 554: only QUIT (RFC 5321 3.1) */
 };
 
 /* SASL mechanisms (RFC 4954) */
 enum smtp_auth_mech { SMTP_AUTH_NONE, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN };
 
 struct smtp_auth_job;
+struct dnsbl_check;
 struct event;
 struct evbuffer_cb_entry;
 
@@ -86,6 +86,8 @@ struct smtp_session {
     bool                 bdat_last;     /* the chunk being read ends the message */
     size_t               bdat_left;     /* octets of the chunk still to read */
     enum smtp_state      bdat_prev;     /* state to return to after a refused chunk */
+    struct event        *greet_timer;   /* greet_pause under way */
+    struct dnsbl_check  *dnsbl;         /* blocklist lookups under way */
     unsigned             errors;
     unsigned             commands;
     unsigned             messages;

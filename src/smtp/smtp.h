@@ -26,6 +26,8 @@ struct workq;
 struct scheduler;
 struct smtp_session;
 struct guard;
+struct dns;
+struct ratelimit;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* The kind of listener a session came in on. */
@@ -47,6 +49,9 @@ struct smtp_ctx {
     SSL_CTX             *tls;        /* replaced on reload (sessions keep a reference) */
     struct workq        *authq;      /* password checks */
     struct guard        *guard;      /* failed logins per IP */
+    struct dns          *dns;        /* DNSBL lookups */
+    struct ratelimit    *msg_rate;   /* messages per client IP or user */
+    struct ratelimit    *rcpt_rate;  /* recipients per client IP or user */
     bool                 stopping;   /* shutting down: finish, then close */
     struct smtp_session *sessions;   /* every live session */
     size_t               nsessions;

@@ -179,13 +179,39 @@ def wait_for(pred, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+# A server started as root becomes this user (the default run_as); the
+# tests run as root in their namespace, so every server under test runs as
+# postino, as it would in production.
+RUN_AS = "postino"
+
+
+def make_traversable(path):
+    """make_traversable - let the server's user reach path: o+x on path and
+    every folder above it (pytest makes its temporary folders 0700)."""
+    p = pathlib.Path(path).resolve()
+    for d in [p] + list(p.parents):
+        mode = d.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(d, (mode & 0o7777) | 0o001)
+
+
+def give_to_server(path):
+    """give_to_server - a file the server reads while running (a password
+    file, a key) belongs to its user, as an administrator would set it up."""
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam(RUN_AS)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return path
+
+
 class Server:
     """Server - one `postino serve` process with its own folder.
 
     Options:
       conf      dict of extra configuration keys for the file (None value:
                 key left out); the defaults are hostname, data_dir, domains,
-                listen_smtp and log
+                the listeners, log and greet_pause (0s)
       options   dict of "-o key=value" overrides given on the command line
       users     addresses written into <data_dir>/users before the start
       aliases   text of <data_dir>/aliases, written before the start
@@ -198,6 +224,7 @@ class Server:
                  aliases=None, trial=False, listen=None, data_dir=None):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        make_traversable(self.workdir)
         self.trial = trial
         self.host = HOST
         if trial:
@@ -224,6 +251,8 @@ class Server:
             "listen_pop3": "%s:%d" % (self.host, self.pop3_port),
             "listen_pop3s": "%s:%d" % (self.host, self.pop3s_port),
             "log": "stderr",
+            # no pause before the port-25 greeting, except in its own tests
+            "greet_pause": "0s",
         }
         self.conf.update(conf or {})
         self.options = dict(options or {})

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import (Raw, dot_stuff, make_message, parse_delivered, send_mail, smtp_client, to_lf,
+from conftest import (Raw, give_to_server, dot_stuff, make_message, parse_delivered, send_mail, smtp_client, to_lf,
                       wait_for)
 
 SENDER = "sender@client.example.test"
@@ -119,6 +119,8 @@ def test_failed_recipient_retried_without_duplicates(start_server):
     s = start_server()
     blocker = s.data_dir / "mail" / "example.test" / "bob"
     blocker.parent.mkdir(parents=True, exist_ok=True)
+    give_to_server(blocker.parent)
+    give_to_server(blocker.parent.parent)
     blocker.write_text("not a Maildir: delivery to bob must fail and be retried\n")
     msg = make_message(subject="alice now, bob later")
     qid = send_mail(s, SENDER, ["alice@example.test", "bob@example.test"], msg)

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import make_message
+from conftest import give_to_server, make_message
 from relayutil import (ALICE, send_authed, status_lines,
                        wait_notices, wait_queue_empty)
 
@@ -434,7 +434,7 @@ def _password_file(env, text):
     path = env.workdir / "relay-password"
     path.write_text(text)
     os.chmod(path, 0o600)
-    return str(path)
+    return str(give_to_server(path))
 
 
 def test_smarthost_with_auth_over_starttls(relay_env):

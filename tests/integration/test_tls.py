@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import (CLIENT_NAME, HOST, HOSTNAME, make_message, parse_delivered,
+from conftest import (CLIENT_NAME, HOST, HOSTNAME, give_to_server, make_message, parse_delivered,
                       queue_id)
 from tlsutil import (Raw, MOZILLA_INTERMEDIATE_TLS12, cert_der, cert_path, ehlo_keywords,
                      insecure_context, key_path, make_cert, openssl, peer_of, plain_b64, port_of,
@@ -422,7 +422,8 @@ def test_sighup_reloads_certificate(start_server, tmp_path):
     before = ssl_client(s, ctx=old_ctx)
     assert subject_cn(before.sock.getpeercert()) == HOSTNAME
 
-    new_cert, new_key = make_cert(tmp_path, "new.test")
+    # read at the reload by the server's user, as an administrator sets up
+    new_cert, new_key = (give_to_server(f) for f in make_cert(tmp_path, "new.test"))
     s.write_config(tls_cert=new_cert, tls_key=new_key)
     s.send_signal(signal.SIGHUP)
     s.wait_log(r"reloaded configuration")
@@ -441,7 +442,7 @@ def test_sighup_reloads_certificate(start_server, tmp_path):
     assert before.quit()[0] == 221
 
     # a broken pair on the next reload is refused; the new certificate stays
-    other_cert, other_key = make_cert(tmp_path, "other.test")
+    other_cert, other_key = (give_to_server(f) for f in make_cert(tmp_path, "other.test"))
     s.write_config(tls_key=other_key)           # does not match new_cert
     s.send_signal(signal.SIGHUP)
     s.wait_log(r"reload: keeping the TLS certificate in use")

@@ -262,6 +262,51 @@ test_header_present_prefix(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* ---- header_stats ------------------------------------------------------ */
+
+static const struct {
+    const char *msg;
+    size_t      len;
+    size_t      fields, octets;
+} stats_cases[] = {
+    { S(""),                                        0, 0 },
+    { S("\nbody\n"),                                0, 0 },
+    { S("Subject: hi\n\nbody\n"),                    1, 12 },
+    { S("Subject: hi\nTo: b@example.org\n\nbody"),     2, 30 },
+    /* continuation lines belong to their field */
+    { S("Subject: a\n long\n\tsubject\n\nbody"),       1, 26 },
+    /* a text without header fields has none, however long */
+    { S("just text\nmore text\n"),                    0, 0 },
+    { S("Subject: hi\njust text\nTo: x\n\n"),           1, 12 },
+    /* a continuation of nothing is not a header */
+    { S(" folded\nSubject: hi\n\n"),                   0, 0 },
+    /* obsolete white space before the colon (RFC 5322 4.5.3) */
+    { S("Subject : hi\n\n"),                          1, 13 },
+    /* a colon first, or a space inside the name: not a field */
+    { S(": hi\n\n"),                                  0, 0 },
+    { S("Sub ject: hi\n\n"),                          0, 0 },
+    /* no LF at the end: the last field still counts */
+    { S("A: 1\nB: 2"),                                 2, 9 },
+    { S("A: 1\nB: 2\n"),                               2, 10 },
+};
+
+static void
+test_header_stats(void **state)
+{
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < NELEM(stats_cases); i++) {
+        size_t n = stats_cases[i].len, fields = 99, octets = 99;
+        char *msg = copy(stats_cases[i].msg, n);
+        header_stats(msg, n, &fields, &octets);
+        if (fields != stats_cases[i].fields || octets != stats_cases[i].octets)
+            report("header_stats(\"%s\"): got %zu fields in %zu octets, want %zu in %zu",
+                   show(msg, n), fields, octets, stats_cases[i].fields, stats_cases[i].octets);
+        free(msg);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int
 main(void)
 {
@@ -270,6 +315,7 @@ main(void)
         cmocka_unit_test(test_header_end_prefix),
         cmocka_unit_test(test_header_present),
         cmocka_unit_test(test_header_present_prefix),
+        cmocka_unit_test(test_header_stats),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
