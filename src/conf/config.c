@@ -72,6 +72,7 @@ static const struct key keys[] = {
     { "relay_tls",              K_STRING,   OFF(relay_tls),              "starttls" },
     { "greet_pause",            K_DURATION, OFF(greet_pause),            "2s" },
     { "smtp_max_errors",        K_UINT,     OFF(smtp_max_errors),        "20" },
+    { "smtp_stress_timeout",    K_DURATION, OFF(smtp_stress_timeout),    "10s" },
     { "header_size_limit",      K_SIZE,     OFF(header_size_limit),      "100k" },
     { "header_count_limit",     K_UINT,     OFF(header_count_limit),     "1000" },
     { "max_connection_rate",    K_UINT,     OFF(max_connection_rate),    "60" },

@@ -80,6 +80,7 @@ struct config {
     /* abuse limits */
     unsigned greet_pause;       /* seconds before the port-25 greeting; 0 = none */
     unsigned smtp_max_errors;   /* errors, then 421 and close */
+    unsigned smtp_stress_timeout;   /* idle limit when connections run short */
     size_t  header_size_limit;  /* octets of the header section */
     unsigned header_count_limit;    /* header fields in a message */
     unsigned max_connection_rate;   /* per client IP and minute; 0 = no limit */

@@ -115,6 +115,25 @@ ip_get(struct server *sv, const char *ip, bool create)
     return c;
 }
 
+/*
+ * stress_check - with three quarters of max_connections in use, idle
+ * sessions get smtp_stress_timeout instead of smtp_timeout; back to
+ * normal below one half. Idle connections then cannot hold every slot.
+ */
+static void
+stress_check(struct server *sv)
+{
+    unsigned max = sv->cfg->max_connections;
+    if (!sv->smtp.stress && sv->nconn >= max - max / 4 && max >= 4) {
+        log_warn("stress: %u of %u connections in use; idle timeout now %us "
+                 "(smtp_stress_timeout)", sv->nconn, max, sv->cfg->smtp_stress_timeout);
+        smtp_set_stress(&sv->smtp, true);
+    } else if (sv->smtp.stress && sv->nconn < max / 2) {
+        log_info("stress over: %u of %u connections in use", sv->nconn, max);
+        smtp_set_stress(&sv->smtp, false);
+    }
+}
+
 /* on_session_close - a session ended: count it out */
 static void
 on_session_close(void *arg, const char *ip)
@@ -123,6 +142,7 @@ on_session_close(void *arg, const char *ip)
     struct ipcount *c = ip_get(sv, ip, false);
 
     sv->nconn--;
+    stress_check(sv);
     if (c && --c->n == 0) {
         unsigned h = ip_hash(ip);
         struct ipcount **pp = &sv->iptab[h];
@@ -200,6 +220,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     c = ip_get(sv, ip, true);
     c->n++;
     sv->nconn++;
+    stress_check(sv);
     evutil_make_socket_nonblocking(fd);
     if (li->pop3)
         pop3_session_start(&sv->pop3, fd, ip, li->pop3 == 2);

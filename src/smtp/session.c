@@ -322,6 +322,8 @@ smtp_set_timeouts(struct smtp_session *s)
                  ? cfg->smtp_data_timeout : cfg->smtp_timeout;
     if (s->tls && !s->tls_info[0])
         r = cfg->tls_handshake_timeout;         /* the handshake is not done yet */
+    if (s->ctx->stress && r > cfg->smtp_stress_timeout)
+        r = cfg->smtp_stress_timeout;
     struct timeval rt = { r, 0 }, wt = { cfg->smtp_timeout, 0 };
     bufferevent_set_timeouts(s->bev, &rt, &wt);
 }
@@ -481,6 +483,16 @@ smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, enum smtp_kind 
     ssize_t w = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)w;
     evutil_closesocket(fd);
+}
+
+void
+smtp_set_stress(struct smtp_ctx *ctx, bool on)
+{
+    ctx->stress = on;
+    for (struct smtp_session *s = ctx->sessions; s; s = s->next)
+        if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_COMMIT
+            && s->state != SMTP_STATE_AUTH_CHECK)
+            smtp_set_timeouts(s);
 }
 
 void

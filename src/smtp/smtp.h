@@ -53,6 +53,7 @@ struct smtp_ctx {
     struct ratelimit    *msg_rate;   /* messages per client IP or user */
     struct ratelimit    *rcpt_rate;  /* recipients per client IP or user */
     bool                 stopping;   /* shutting down: finish, then close */
+    bool                 stress;     /* connections run short: smtp_stress_timeout */
     struct smtp_session *sessions;   /* every live session */
     size_t               nsessions;
     /* called when a session ends, to keep the connection counts */
@@ -75,6 +76,13 @@ void smtp_auth_run(struct workq_item **items, size_t n, void *arg);
  * implicit-TLS port, just close) */
 void smtp_reject_connection(struct smtp_ctx *ctx, evutil_socket_t fd, enum smtp_kind kind,
                             const char *reason);
+
+/*
+ * smtp_set_stress - connections are running short (on) or plentiful again
+ * (off): every session's read deadline becomes smtp_stress_timeout at
+ * most, from now, so that idle clients make room (Postfix's stress mode).
+ */
+void smtp_set_stress(struct smtp_ctx *ctx, bool on);
 
 /*
  * smtp_stop_all - for shutdown: every session not waiting for a commit

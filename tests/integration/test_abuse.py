@@ -224,3 +224,25 @@ def test_too_many_errors_closes_with_421(start_server):
         assert r.code == 421 and "too many errors" in r.text, r
         assert c.is_closed()
     s.wait_log(r"too many errors from unknown\[127\.0\.0\.1\]")
+
+
+# --------------------------------------------------------------------------
+# Stress: idle connections cannot hold every slot
+
+
+def test_stress_mode_shortens_idle_timeout(start_server):
+    s = start_server(conf={"max_connections": "8", "max_connections_per_ip": "8",
+                           "smtp_timeout": "5m", "smtp_stress_timeout": "1s"})
+    idle = [Raw(s) for _ in range(5)]           # 5 of 8: not yet under stress
+    assert not idle[0].is_closed(timeout=1.5), "idle session dropped without stress"
+    idle.append(Raw(s))                         # 6 of 8: stress
+    s.wait_log(r"warning: stress: 6 of 8 connections in use; idle timeout now 1s")
+    for c in idle:
+        replies = c.read_until_closed(timeout=10)
+        assert [r.code for r in replies] == [421], replies
+        assert "timeout" in replies[0].text
+        c.close()
+    s.wait_log(r"stress over: \d of 8 connections in use")
+    # and mail flows
+    send_mail(s, SENDER, ["alice@example.test"], make_message())
+    s.wait_messages("alice@example.test", 1)
