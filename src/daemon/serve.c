@@ -548,6 +548,8 @@ serve_main(const char *path, char **overrides, size_t noverrides)
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
     event_base_dispatch(sv.base);
+    if (sv.stop_check)
+        event_del(sv.stop_check);   /* it looks at the queues freed below */
 
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);

@@ -325,6 +325,23 @@ spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), voi
         found(env, arg);
         count++;
     }
+    /* A state file whose message is gone: the delivery removed msg/ first
+     * (as it must: the other way, a crash would deliver everything again)
+     * and the process died before it removed state/. */
+    pathf(path, sizeof(path), "%s/state", sp->qdir);
+    if ((d = opendir(path)) != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            const char *key = de->d_name;
+            if (key[0] == '.' || (nnames && bsearch(&key, names, nnames, sizeof(char *),
+                                                    name_cmp)))
+                continue;
+            pathf(dst, sizeof(dst), "%s/state/%s", sp->qdir, de->d_name);
+            if (unlink(dst) == 0)
+                log_info("%s: removed the state file of a message already delivered",
+                         de->d_name);
+        }
+        closedir(d);
+    }
     for (size_t k = 0; k < nnames; k++)
         free(names[k]);
     free(names);

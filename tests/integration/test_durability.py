@@ -230,3 +230,18 @@ def test_full_disk_answers_4xx_never_250(start_server, tmp_path):
         assert s.stop() == 0
     finally:
         subprocess.run(["umount", "-l", str(disk)])
+
+
+def test_orphan_state_file_removed_at_start(start_server):
+    """A kill between the removal of queue/msg/ID and of queue/state/ID
+    leaves a state file alone; the next start removes it (and only it)."""
+    s = start_server()
+    send_mail(s, SENDER, ["alice@example.test"], make_message())
+    s.wait_messages("alice@example.test", 1)
+    assert s.stop() == 0
+    orphan = s.data_dir / "queue" / "state" / "661625BDC6EBB000"
+    orphan.write_text("done alice@example.test\n")
+    s.start()
+    s.wait_log(r"661625BDC6EBB000: removed the state file of a message already delivered")
+    assert not orphan.exists()
+    assert len(s.messages("alice@example.test")) == 1
