@@ -38,6 +38,7 @@
 #include "auth/guard.h"
 #include "auth/users.h"
 #include "deliver/aliases.h"
+#include "deliver/maildir.h"
 #include "mail/address.h"
 #include "deliver/resolve.h"
 #include "dns/dns.h"
@@ -516,6 +517,9 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     sv.smtp.sched = scheduler_new(sv.base, spool, sv.cfg, sv.relay, sv.smtp.commitq,
                                   notice_route, &sv);
 
+    long cleaned = maildir_clean_tmp(sv.cfg->data_dir);
+    if (cleaned > 0)
+        log_info("maildir: removed %ld half-written copies from tmp/ (still queued)", cleaned);
     long found = spool_scan(spool, found_message, sv.smtp.sched);
     if (found > 0)
         log_info("queue: %ld message(s) found from an earlier run; delivering", found);

@@ -1,6 +1,8 @@
 /*
  * maildir - local delivery into Maildirs; see maildir.h.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,6 +73,76 @@ copy_write(const struct maildir_ctx *ctx, struct copy *c, const char *body, size
     if (e)
         unlink(c->tmp);
     return e;
+}
+
+/* ours - is name one of copy_write's: "SEC.MUSECPpidQn.host,S=size"? */
+static bool
+ours(const char *name)
+{
+    static const char *const seps[] = { ".M", "P", "Q", "." };
+    const char *p = name;
+    for (int i = 0; i < 4; i++) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+        size_t n = strlen(seps[i]);
+        if (strncmp(p, seps[i], n) != 0)
+            return false;
+        p += n;
+    }
+    return *p != '\0';
+}
+
+/* for_each_dir - call fn(path, arg) for every sub-folder of dir */
+static void
+for_each_dir(const char *dir, void (*fn)(const char *path, void *arg), void *arg)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX];
+
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+            continue;
+        if (pathf(path, sizeof(path), "%s/%s", dir, de->d_name) == 0)
+            fn(path, arg);
+    }
+    closedir(d);
+}
+
+static void
+clean_one(const char *maildir, void *arg)
+{
+    char tmp[PATH_MAX];
+    DIR *d;
+    struct dirent *de;
+
+    if (pathf(tmp, sizeof(tmp), "%s/tmp", maildir) < 0 || !(d = opendir(tmp)))
+        return;
+    while ((de = readdir(d)) != NULL)
+        if (ours(de->d_name) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+            (*(long *)arg)++;
+    closedir(d);
+}
+
+static void
+clean_domain(const char *domain, void *arg)
+{
+    for_each_dir(domain, clean_one, arg);
+}
+
+long
+maildir_clean_tmp(const char *data_dir)
+{
+    char mail[PATH_MAX];
+    long n = 0;
+
+    if (pathf(mail, sizeof(mail), "%s/mail", data_dir) == 0)
+        for_each_dir(mail, clean_domain, &n);
+    return n;
 }
 
 /* record_done - append delivery records of a partly delivered message */

@@ -47,4 +47,13 @@ struct maildir_job {
 /* maildir_run - workq run function; arg is a struct maildir_ctx */
 void maildir_run(struct workq_item **items, size_t n, void *arg);
 
+/*
+ * maildir_clean_tmp - at start, before any delivery: remove from the tmp/
+ * folder of every Maildir under <data_dir>/mail the copies a killed
+ * server left half written (its own names only: "...P<pid>Q<n>.host").
+ * The queue still holds those messages and delivers them again. Returns
+ * the number of files removed.
+ */
+long maildir_clean_tmp(const char *data_dir);
+
 #endif

@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from conftest import (Raw, give_to_server, dot_stuff, make_message, parse_delivered, send_mail, smtp_client, to_lf,
-                      wait_for)
+from conftest import (HOSTNAME, Raw, dot_stuff, give_to_server, make_message, parse_delivered,
+                      send_mail, smtp_client, to_lf, wait_for)
 
 SENDER = "sender@client.example.test"
 MSGID_RE = re.compile(rb"^Message-ID: (<[^>]+>)$", re.M | re.I)
@@ -245,3 +245,22 @@ def test_orphan_state_file_removed_at_start(start_server):
     s.wait_log(r"661625BDC6EBB000: removed the state file of a message already delivered")
     assert not orphan.exists()
     assert len(s.messages("alice@example.test")) == 1
+
+
+def test_half_written_copies_in_tmp_removed_at_start(start_server):
+    """A kill during local delivery leaves a copy in Maildir tmp/; the queue
+    still has the message, so the next start removes that copy. Files that
+    other programs write there (Dovecot's names have no Q) stay."""
+    s = start_server()
+    send_mail(s, SENDER, ["alice@example.test"], make_message())
+    s.wait_messages("alice@example.test", 1)
+    assert s.stop() == 0
+    tmp = s.data_dir / "mail" / "example.test" / "alice" / "tmp"
+    ours = tmp / ("1796000000.M123456P4242Q7.%s,S=120" % HOSTNAME)
+    dovecot = tmp / ("1796000000.M123456P4242.%s,S=120,W=123" % HOSTNAME)
+    for f in (ours, dovecot):
+        f.write_text("half a message\n")
+    s.start()
+    s.wait_log(r"maildir: removed 1 half-written copies from tmp/")
+    assert not ours.exists()
+    assert dovecot.exists()
