@@ -22,46 +22,7 @@
 #include "deliver/aliases.h"
 #include "util/buf.h"
 
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][1600];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k < sizeof(out[0]) - 5; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    o[k] = '\0';
-    return o;
-}
+#include "check.h"
 
 /* joined - the targets of key, joined by ",", or "(none)" */
 static const char *

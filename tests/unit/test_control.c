@@ -25,62 +25,11 @@
 #include "util/buf.h"
 #include "util/json.h"
 
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* control replies can be long: the first 300 octets, then "..." */
+#define SHOW_STYLE { .head = 300, .more = "..." }
+#include "check.h"
 
 #define ID "0193A1B2C3D4E5F6"
-
-static int failures;
-
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* report - print one mismatch and count it */
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer (cut at 300) */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][1300];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && i < 300; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    if (n > 300)
-        memcpy(o + k, "...", 3), k += 3;
-    o[k] = '\0';
-    return o;
-}
-
-/* copy - s[0..n) in an allocation of exactly n octets */
-static char *
-copy(const char *s, size_t n)
-{
-    char *p = malloc(n ? n : 1);
-
-    assert_non_null(p);
-    memcpy(p, s, n);
-    return p;
-}
 
 /* ---- control_id_valid ---------------------------------------------------- */
 

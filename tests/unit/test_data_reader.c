@@ -23,8 +23,9 @@
 #include "mail/data_reader.h"
 #include "util/buf.h"
 
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
+/* CR and LF by name; long DATA streams cut at 200 octets, with their size */
+#define SHOW_STYLE { .esc = "\r\n", .head = 200, .more = "...", .more_len = true }
+#include "check.h"
 
 #define ALL     ((size_t)-1)    /* consumed: the whole input */
 #define DOT     DATA_MODE_DOT
@@ -39,49 +40,6 @@
 #define E_NUL   DATA_ERR_NUL
 #define E_LONG  DATA_ERR_LONG_LINE
 #define E_BIG   DATA_ERR_TOO_BIG
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable (first 200 only), in a static buffer */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][1100];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && i < 200; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '\r')
-            k += (size_t)snprintf(o + k, 3, "\\r");
-        else if (c == '\n')
-            k += (size_t)snprintf(o + k, 3, "\\n");
-        else if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    if (n > 200)
-        k += (size_t)snprintf(o + k, 32, "...(%zu octets)", n);
-    o[k] = '\0';
-    return o;
-}
 
 struct dr_case {
     const char    *name;

@@ -10,7 +10,8 @@
  * local zones were made transparent. Mismatches are reported as
  * "got ..., want ..." and each test fails at its end.
  *
- * $POSTINO_DNSSERVER overrides the path of dnsserver.py.
+ * The server and the per-test resolver are in dns_fixture.h, shared with
+ * test_dnsbl.c. $POSTINO_DNSSERVER overrides the path of dnsserver.py.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,40 +20,18 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "dns/dns.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define PYTHON "/usr/bin/python3"
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
+#include "check.h"
+#include "dns_fixture.h"
 
 static const char *const status_names[] = { "DNS_OK", "DNS_NODATA", "DNS_NXDOMAIN", "DNS_TEMPFAIL" };
 
@@ -63,22 +42,7 @@ status_name(enum dns_status st)
     return (unsigned)st < NELEM(status_names) ? status_names[st] : "?";
 }
 
-/* now - seconds on the monotonic clock */
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the DNS server ------------------------------------------------------ */
-
-static pid_t server_pid = -1;
-static int server_stdin = -1;       /* the server exits when this closes */
-static int server_port;
-static char servers[64];            /* "127.0.0.1:PORT" */
 
 /* The reverse names of local-zone addresses, with a TXT record each. */
 static const char *const local_zone_addrs[] = {
@@ -159,167 +123,28 @@ zone_text(void)
     return s;
 }
 
-/* dnsserver_path - tests/integration/dnsserver.py, found from this file */
-static void
-dnsserver_path(char *out, size_t outlen)
-{
-    const char *env = getenv("POSTINO_DNSSERVER");
-    const char *file = __FILE__, *slash = strrchr(file, '/');
-
-    if (env && *env)
-        snprintf(out, outlen, "%s", env);
-    else if (slash)
-        snprintf(out, outlen, "%.*s/../integration/dnsserver.py", (int)(slash - file), file);
-    else
-        snprintf(out, outlen, "../integration/dnsserver.py");
-}
-
-/* server_start - run dnsserver.py, read the port it prints */
+/* server_start - run dnsserver.py with the zone above */
 static int
 server_start(void **state)
 {
-    int in[2], out[2];
-    char path[512], line[32] = "";
     char *zone = zone_text();
-    size_t got = 0;
-    double deadline = now() + 20;
+    int rc = dnsserver_start(zone, -1);
 
     (void)state;
-    dnsserver_path(path, sizeof(path));
-    if (pipe(in) != 0 || pipe(out) != 0)
-        return -1;
-    server_pid = fork();
-    if (server_pid < 0)
-        return -1;
-    if (server_pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        execl(PYTHON, PYTHON, path, "--zone", zone, "--exit-on-eof", (char *)NULL);
-        fprintf(stderr, "test_dns: exec %s %s: %s\n", PYTHON, path, strerror(errno));
-        _exit(127);
-    }
     free(zone);
-    close(in[0]);
-    close(out[1]);
-    server_stdin = in[1];
-    while (got < sizeof(line) - 1 && !strchr(line, '\n')) {
-        struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-        ssize_t n;
-
-        if (now() > deadline || poll(&pfd, 1, 1000) < 0)
-            break;
-        if (!(pfd.revents & (POLLIN | POLLHUP)))
-            continue;
-        n = read(out[0], line + got, sizeof(line) - 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        line[got] = '\0';
-    }
-    close(out[0]);
-    server_port = atoi(line);
-    if (server_port <= 0 || server_port > 65535) {
-        fprintf(stderr, "test_dns: %s did not print a port (got \"%s\")\n", path, line);
-        return -1;
-    }
-    snprintf(servers, sizeof(servers), "127.0.0.1:%d", server_port);
-    return 0;
+    return rc;
 }
 
-/* server_stop - close its stdin (it exits), then make sure */
+/* server_stop - stop it */
 static int
 server_stop(void **state)
 {
-    int status;
-
     (void)state;
-    if (server_stdin >= 0)
-        close(server_stdin);
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, &status, 0);
-    }
+    dnsserver_stop();
     return 0;
 }
 
-/* ---- one resolver per test ----------------------------------------------- */
-
-struct fx {
-    struct event_base *base;
-    struct dns        *d;
-    int                outstanding;     /* callbacks still expected */
-    double             t0;
-};
-
-static struct fx *cur;      /* the running test's fixture, for the callbacks */
-
-static int
-fx_setup(void **state)
-{
-    struct fx *fx = calloc(1, sizeof(*fx));
-    char err[256];
-
-    assert_non_null(fx);
-    fx->base = event_base_new();
-    assert_non_null(fx->base);
-    fx->d = dns_new(fx->base, servers, err, sizeof(err));
-    if (fx->d == NULL)
-        fail_msg("dns_new(%s): %s", servers, err);
-    fx->t0 = now();
-    cur = fx;
-    failures = 0;
-    *state = fx;
-    return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-    struct fx *fx = *state;
-
-    dns_free(fx->d);
-    event_base_free(fx->base);
-    free(fx);
-    cur = NULL;
-    return 0;
-}
-
-/* on_guard - a run went on too long */
-static void
-on_guard(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopexit(arg, NULL);
-}
-
-/* run - dispatch until every expected callback ran, or for ms at most */
-static void
-run(struct fx *fx, unsigned ms)
-{
-    struct event *guard = evtimer_new(fx->base, on_guard, fx->base);
-    struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
-
-    evtimer_add(guard, &tv);
-    if (fx->outstanding > 0)
-        event_base_dispatch(fx->base);
-    event_free(guard);
-}
-
-/* run_for - dispatch for ms, whatever happens */
-static void
-run_for(struct fx *fx, unsigned ms)
-{
-    int keep = fx->outstanding;
-
-    fx->outstanding = 1 << 20;          /* no callback ends the loop early */
-    run(fx, ms);
-    fx->outstanding = keep;
-}
+/* ---- callbacks ----------------------------------------------------------- */
 
 /* A callback's record of what it was given. */
 struct got {

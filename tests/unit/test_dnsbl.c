@@ -2,14 +2,14 @@
  * test_dnsbl - unit tests for src/policy/dnsbl.c: the query names (a
  * table, no DNS), and the asynchronous checks against a real DNS server.
  *
- * As in test_dns.c, the group setup starts tests/integration/dnsserver.py
- * (Debian's python3-dnslib) on a free loopback port with the zone below,
- * and every test makes its own event_base and dns_new(base,
- * "127.0.0.1:PORT"), so that libunbound's caches start empty. The server
- * runs with -v and its query log goes to a temporary file, so that a test
- * can see which names were asked (the TXT record only of a listing
- * blocklist). Mismatches are reported as "got ..., want ..." and each test
- * fails at its end.
+ * As in test_dns.c (dns_fixture.h), the group setup starts
+ * tests/integration/dnsserver.py (Debian's python3-dnslib) on a free
+ * loopback port with the zone below, and every test makes its own
+ * event_base and dns_new(base, "127.0.0.1:PORT"), so that libunbound's
+ * caches start empty. The server runs with -v and its query log goes to
+ * a temporary file, so that a test can see which names were asked (the
+ * TXT record only of a listing blocklist). Mismatches are reported as
+ * "got ..., want ..." and each test fails at its end.
  *
  * $POSTINO_DNSSERVER overrides the path of dnsserver.py.
  */
@@ -20,16 +20,11 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -37,25 +32,8 @@
 #include "dns/dns.h"
 #include "policy/dnsbl.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define PYTHON "/usr/bin/python3"
-
-static int failures;
-
-/* report - print one mismatch and count it; quiet after 50 */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    if (failures++ >= 50)
-        return;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
+#include "check.h"
+#include "dns_fixture.h"
 
 static const char *const result_names[] = { "DNSBL_CLEAN", "DNSBL_LISTED", "DNSBL_ALLOWED" };
 
@@ -64,16 +42,6 @@ static const char *
 result_name(enum dnsbl_result r)
 {
     return (unsigned)r < NELEM(result_names) ? result_names[r] : "?";
-}
-
-/* now - seconds on the monotonic clock */
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- dnsbl_query_name: a table, no DNS --------------------------------- */
@@ -197,10 +165,6 @@ test_query_name_small(void **state)
 
 /* ---- the DNS server ------------------------------------------------------ */
 
-static pid_t server_pid = -1;
-static int server_stdin = -1;       /* the server exits when this closes */
-static int server_port;
-static char servers[64];            /* "127.0.0.1:PORT" */
 static char query_log[64];          /* the server's stderr: one line per query */
 
 #define LONG_A "%0150d"
@@ -269,95 +233,31 @@ zone_text(void)
     return s;
 }
 
-/* dnsserver_path - tests/integration/dnsserver.py, found from this file */
-static void
-dnsserver_path(char *out, size_t outlen)
-{
-    const char *env = getenv("POSTINO_DNSSERVER");
-    const char *file = __FILE__, *slash = strrchr(file, '/');
-
-    if (env && *env)
-        snprintf(out, outlen, "%s", env);
-    else if (slash)
-        snprintf(out, outlen, "%.*s/../integration/dnsserver.py", (int)(slash - file), file);
-    else
-        snprintf(out, outlen, "../integration/dnsserver.py");
-}
-
-/* server_start - run dnsserver.py -v (its log to a file), read the port it prints */
+/* server_start - run dnsserver.py -v with the zone above, its log to a file */
 static int
 server_start(void **state)
 {
-    int in[2], out[2], logfd;
-    char path[512], line[32] = "";
-    char *zone = zone_text();
     const char *tmp = getenv("TMPDIR");
-    size_t got = 0;
-    double deadline = now() + 20;
+    char *zone;
+    int logfd, rc;
 
     (void)state;
-    dnsserver_path(path, sizeof(path));
     snprintf(query_log, sizeof(query_log), "%s/test_dnsbl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if ((logfd = mkstemp(query_log)) < 0 || pipe(in) != 0 || pipe(out) != 0)
+    if ((logfd = mkstemp(query_log)) < 0)
         return -1;
-    server_pid = fork();
-    if (server_pid < 0)
-        return -1;
-    if (server_pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(logfd, 2);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        close(logfd);
-        execl(PYTHON, PYTHON, path, "--zone", zone, "--exit-on-eof", "-v", (char *)NULL);
-        fprintf(stdout, "exec %s %s: %s\n", PYTHON, path, strerror(errno));
-        _exit(127);
-    }
+    zone = zone_text();
+    rc = dnsserver_start(zone, logfd);
     free(zone);
     close(logfd);
-    close(in[0]);
-    close(out[1]);
-    server_stdin = in[1];
-    while (got < sizeof(line) - 1 && !strchr(line, '\n')) {
-        struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-        ssize_t n;
-
-        if (now() > deadline || poll(&pfd, 1, 1000) < 0)
-            break;
-        if (!(pfd.revents & (POLLIN | POLLHUP)))
-            continue;
-        n = read(out[0], line + got, sizeof(line) - 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        line[got] = '\0';
-    }
-    close(out[0]);
-    server_port = atoi(line);
-    if (server_port <= 0 || server_port > 65535) {
-        fprintf(stderr, "test_dnsbl: %s did not print a port (got \"%s\")\n", path, line);
-        return -1;
-    }
-    snprintf(servers, sizeof(servers), "127.0.0.1:%d", server_port);
-    return 0;
+    return rc;
 }
 
-/* server_stop - close its stdin (it exits), then make sure; remove the log */
+/* server_stop - stop it; remove the log */
 static int
 server_stop(void **state)
 {
-    int status;
-
     (void)state;
-    if (server_stdin >= 0)
-        close(server_stdin);
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, &status, 0);
-    }
+    dnsserver_stop();
     if (query_log[0])
         unlink(query_log);
     return 0;
@@ -379,80 +279,7 @@ asked(const char *name, const char *type)
     return found;
 }
 
-/* ---- one resolver per test ----------------------------------------------- */
-
-struct fx {
-    struct event_base *base;
-    struct dns        *d;
-    int                outstanding;     /* callbacks still expected */
-    double             t0;
-};
-
-static struct fx *cur;      /* the running test's fixture, for the callbacks */
-
-static int
-fx_setup(void **state)
-{
-    struct fx *fx = calloc(1, sizeof(*fx));
-    char err[256];
-
-    assert_non_null(fx);
-    fx->base = event_base_new();
-    assert_non_null(fx->base);
-    fx->d = dns_new(fx->base, servers, err, sizeof(err));
-    if (fx->d == NULL)
-        fail_msg("dns_new(%s): %s", servers, err);
-    fx->t0 = now();
-    cur = fx;
-    failures = 0;
-    *state = fx;
-    return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-    struct fx *fx = *state;
-
-    dns_free(fx->d);
-    event_base_free(fx->base);
-    free(fx);
-    cur = NULL;
-    return 0;
-}
-
-/* on_guard - a run went on too long */
-static void
-on_guard(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopexit(arg, NULL);
-}
-
-/* run - dispatch until every expected callback ran, or for ms at most */
-static void
-run(struct fx *fx, unsigned ms)
-{
-    struct event *guard = evtimer_new(fx->base, on_guard, fx->base);
-    struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
-
-    evtimer_add(guard, &tv);
-    if (fx->outstanding > 0)
-        event_base_dispatch(fx->base);
-    event_free(guard);
-}
-
-/* run_for - dispatch for ms, whatever happens */
-static void
-run_for(struct fx *fx, unsigned ms)
-{
-    int keep = fx->outstanding;
-
-    fx->outstanding = 1 << 20;          /* no callback ends the loop early */
-    run(fx, ms);
-    fx->outstanding = keep;
-}
+/* ---- callbacks ----------------------------------------------------------- */
 
 /* A callback's record of what it was given. */
 struct got {

@@ -37,54 +37,14 @@
 #include "queue/dsn.h"
 #include "util/buf.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-/* A string literal and its length. */
-#define S(lit) lit, sizeof(lit) - 1
+/* DSN text: LF by name, cut with "..." after 1200 characters */
+#define SHOW_STYLE { .esc = "\n", .width = 1200, .more = "..." }
+#include "check.h"
 
 #define ARR   ((time_t)1704164645)      /* Tue, 02 Jan 2024 03:04:05 +0000 */
 #define NOW   ((time_t)1704251045)      /* Wed, 03 Jan 2024 03:04:05 +0000 */
 #define UNTIL ((time_t)1704596645)      /* Sun, 07 Jan 2024 03:04:05 +0000 */
 #define MAXR  3
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, at most ~300 of them (4 in rotation) */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][1400];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k < 1200; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            k += (size_t)snprintf(o + k, 3, "\\n");
-        else if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    if (k >= 1200)
-        k += (size_t)snprintf(o + k, 4, "...");
-    o[k] = '\0';
-    return o;
-}
 
 /* compose - dsn_compose() over an exact-size copy of the original */
 static void

@@ -20,24 +20,7 @@
 
 #include "auth/guard.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-/* report - print one mismatch and count it; quiet after 50 */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    if (failures++ >= 50)
-        return;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
+#include "check.h"
 
 /* ---- scripted steps ---------------------------------------------------- */
 

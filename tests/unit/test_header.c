@@ -20,58 +20,9 @@
 
 #include "mail/header.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer (2 in rotation) */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[2][1024];
-    static int slot;
-    char *o = out[slot++ % 2];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k < sizeof(out[0]) - 5; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            k += (size_t)snprintf(o + k, 3, "\\n");
-        else if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    o[k] = '\0';
-    return o;
-}
-
-/* copy - msg[0..n) on the heap, exactly n octets (one when n is 0); free() it */
-static char *
-copy(const char *msg, size_t n)
-{
-    char *p = malloc(n ? n : 1);
-
-    assert_non_null(p);
-    memcpy(p, msg, n);
-    return p;
-}
+/* header lines: LF by name */
+#define SHOW_STYLE { .esc = "\n" }
+#include "check.h"
 
 /* ---- header_end -------------------------------------------------------- */
 

@@ -22,60 +22,9 @@
 #include "util/buf.h"
 #include "util/json.h"
 
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* report - print one mismatch and count it */
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][600];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k < sizeof(out[0]) - 8; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    if (k >= sizeof(out[0]) - 8)
-        memcpy(o + k, "...", 3), k += 3;
-    o[k] = '\0';
-    return o;
-}
-
-/* copy - s[0..n) in an allocation of exactly n octets */
-static char *
-copy(const char *s, size_t n)
-{
-    char *p = malloc(n ? n : 1);
-
-    assert_non_null(p);
-    memcpy(p, s, n);
-    return p;
-}
+/* JSON output can be long: cut with "..." */
+#define SHOW_STYLE { .width = 592, .more = "..." }
+#include "check.h"
 
 /* canon - a parsed tree written back compactly, strings as json_put_string does */
 static void

@@ -22,25 +22,10 @@
 
 #include "relay/mx.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "check.h"
+
 #define MAXREC 8
 #define MAXRND 8
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
 
 /* The fake randomness: replays seq[], then 0s; counts the calls. */
 struct script {

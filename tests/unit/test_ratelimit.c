@@ -17,23 +17,7 @@
 #include "policy/ratelimit.h"
 #include "util/cidr.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    if (failures++ >= 50)
-        return;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
+#include "check.h"
 
 struct step {
     const char *key;

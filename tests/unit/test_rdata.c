@@ -21,25 +21,10 @@
 
 #include "dns/rdata.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "check.h"
+
 /* B - a byte string literal and its length, NULs included */
 #define B(s) (const unsigned char *)(s), sizeof(s) - 1
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
 
 struct mx_case {
     const char          *what;

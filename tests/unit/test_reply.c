@@ -23,46 +23,11 @@
 
 #include "relay/reply.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* SMTP replies: LF by name */
+#define SHOW_STYLE { .esc = "\n" }
+#include "check.h"
+
 #define MAXL 6
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer (4 in rotation) */
-static const char *
-show(const char *s, size_t n)
-{
-    static char out[4][1024];
-    static int slot;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k < sizeof(out[0]) - 5; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            k += (size_t)snprintf(o + k, 3, "\\n");
-        else if (c >= 32 && c < 127 && c != '\\')
-            o[k++] = (char)c;
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", c);
-    }
-    o[k] = '\0';
-    return o;
-}
 
 /* feed - give r the lines (NULL-terminated, at most MAXL) one by one, each
  * from an exact-size copy; stop at the first -1. Returns the last result. */

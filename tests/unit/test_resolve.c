@@ -28,23 +28,7 @@
 #include "mail/address.h"
 #include "util/buf.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
+#include "check.h"
 
 static const char *const status_names[] = {
     "RESOLVE_OK", "RESOLVE_NOT_LOCAL", "RESOLVE_ROUTING", "RESOLVE_UNKNOWN",

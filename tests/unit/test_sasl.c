@@ -20,50 +20,9 @@
 
 #include "auth/sasl.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-/* A string literal and its length, NULs included. */
-#define S(lit) lit, sizeof(lit) - 1
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
-
-/* show - the bytes s[0..n) printable, in a static buffer (4 in rotation) */
-static const char *
-show(const void *p, size_t n)
-{
-    static char out[4][512];
-    static int slot;
-    const unsigned char *s = p;
-    char *o = out[slot++ % 4];
-    size_t k = 0;
-
-    if (s == NULL)
-        return "(null)";
-    for (size_t i = 0; i < n && k < sizeof(out[0]) - 8; i++) {
-        if (s[i] >= 32 && s[i] < 127 && s[i] != '\\')
-            o[k++] = (char)s[i];
-        else
-            k += (size_t)snprintf(o + k, 5, "\\x%02x", s[i]);
-    }
-    if (k >= sizeof(out[0]) - 8)
-        memcpy(o + k, "...", 4);
-    else
-        o[k] = '\0';
-    return o;
-}
+/* SASL messages can be long: cut with "..." */
+#define SHOW_STYLE { .width = 504, .more = "..." }
+#include "check.h"
 
 /* ---- base64_decode ----------------------------------------------------- */
 

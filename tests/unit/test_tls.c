@@ -31,24 +31,9 @@
 
 #include "tls/tls.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "check.h"
+
 #define HOST "mail.example.org"
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
 
 /* ---- a temporary folder with two certificate pairs ---------------------- */
 

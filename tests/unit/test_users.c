@@ -26,23 +26,7 @@
 #include "util/buf.h"
 #include "util/fsutil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static int failures;
-
-/* report - print one mismatch and count it */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-report(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
+#include "check.h"
 
 /* A temporary folder with the users file's path in it. */
 struct tmp {
