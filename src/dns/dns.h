@@ -71,6 +71,12 @@ void dns_set_timeout(struct dns *d, unsigned msec);
 struct dns_query *dns_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg);
 struct dns_query *dns_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg);
 struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+/*
+ * dns_ptr - the PTR records of name (a reverse name: "4.3.2.1.in-addr.arpa"
+ * or the ip6.arpa nibbles), answered as host names (lower case, no
+ * trailing dot) through a dns_txt_cb.
+ */
+struct dns_query *dns_ptr(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 /* dns_cancel - drop a query: its callback will not run */
 void dns_cancel(struct dns_query *q);
 

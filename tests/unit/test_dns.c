@@ -92,6 +92,8 @@ zone_text(void)
         "halfnodata.test.   MX   10 example.test.\n"
         "halfnodata.test.   SERVFAIL AAAA\n"
         "nullmx.test.       MX   0 .\n"
+        "5.0.0.127.in-addr.arpa. PTR Mx1.Example.Test.\n"
+        "5.0.0.127.in-addr.arpa. PTR other.test.\n"
         "spf.example.test.  TXT  \"v=spf1 ip4:127.0.0.0/8 \" \"-all\"\n"
         "spf.example.test.  TXT  \"other\"\n"
         "broken.test.       SERVFAIL\n"
@@ -529,6 +531,30 @@ test_txt(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* test_ptr - reverse names, answered as host names (for SPF's ptr) */
+static void
+test_ptr(void **state)
+{
+    struct fx *fx = *state;
+    struct got g = { .what = "PTR 127.0.0.5" }, gn = { .what = "PTR 127.0.0.9" };
+
+    fx->outstanding = 2;
+    dns_ptr(fx->d, "5.0.0.127.in-addr.arpa", got_txt, &g);
+    dns_ptr(fx->d, "9.0.0.127.in-addr.arpa", got_txt, &gn);
+    run(fx, 5000);
+    if (expect(&g, DNS_OK, "")) {
+        qsort(g.txt, g.n, sizeof(g.txt[0]), cmp_str);
+        if (g.n != 2 || strcmp(g.txt[0], "mx1.example.test") != 0
+            || strcmp(g.txt[1], "other.test") != 0)
+            report("%s: got %zu: \"%s\" \"%s\", want mx1.example.test other.test", g.what,
+                   g.n, g.n > 0 ? g.txt[0] : "", g.n > 1 ? g.txt[1] : "");
+    }
+    expect(&gn, DNS_NXDOMAIN, "NXDOMAIN");
+    got_free(&g);
+    got_free(&gn);
+    assert_int_equal(failures, 0);
+}
+
 static void
 test_many_records(void **state)
 {
@@ -786,6 +812,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tempfail, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_addr, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_txt, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ptr, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_many_records, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_local_zones, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_silent, fx_setup, fx_teardown),
