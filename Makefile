@@ -9,7 +9,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc/postino
-PKGS    := libevent libevent_openssl libevent_pthreads openssl libcrypt libunbound
+PKGS    := libevent libevent_openssl libevent_pthreads openssl libcrypt libunbound libpsl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -29,7 +29,7 @@ SLIBOBJS := $(LIBSRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
-.PHONY: all test unit integration run install clean deps
+.PHONY: all test unit integration run install clean deps fuzz fuzz-ci
 
 all: postino
 
@@ -49,9 +49,9 @@ build/postino-san: $(SOBJS)
 
 build/unit/%: tests/unit/%.c $(SLIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ $< $(SLIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -MMD -MP -o $@ $< $(SLIBOBJS) $(LDFLAGS) $(LDLIBS) -lcmocka
 
--include $(OBJS:.o=.d) $(SOBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SOBJS:.o=.d) $(UNIT_BINS:=.d)
 
 deps:
 	@scripts/install-deps
@@ -66,6 +66,7 @@ test:
 	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-ci
 
 run: deps
 	@$(MAKE) --no-print-directory postino
@@ -75,6 +76,70 @@ install: postino
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 postino $(DESTDIR)$(PREFIX)/sbin/postino
 	install -m 0644 postino.conf.example $(DESTDIR)$(SYSCONFDIR)/postino.conf.example
+	@# the user the server runs as (run_as); not for staged installs
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd postino >/dev/null; then \
+	    echo "adding the system user postino"; \
+	    getent group postino >/dev/null || groupadd -r postino; \
+	    useradd -r -g postino -d /nonexistent -s /usr/sbin/nologin postino; \
+	fi
 
 clean:
 	rm -rf build postino
+
+# ---- fuzz: libFuzzer harnesses of the parsers (tests/fuzz/, see its README) ----
+#
+#   make fuzz [FUZZ_TIME=600]   each harness FUZZ_TIME seconds (default 60), one
+#                               at a time, over build/fuzz/corpus/NAME (seeded
+#                               from tests/fuzz/corpus/NAME); stops at the first
+#                               finding, saved in build/fuzz/findings/NAME/
+#   make fuzz-ci                the same, 20 s each (part of make test)
+#
+# Every LIBSRCS object is built again with clang and coverage instrumentation
+# into build/fuzz/obj/, archived, and linked into each build/fuzz/fuzz_NAME.
+FUZZ_CC     ?= clang-14
+FUZZ_TIME   ?= 60
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer
+FUZZ_OBJSAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_BINSAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES  := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_BINS   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+FUZZ_OBJS   := $(LIBSRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_LIB    := build/fuzz/libpostino.a
+# -max_len: whole messages and files for these, 4096 (lines, records) for the rest
+FUZZ_BIG    := data_reader config envelope header
+FUZZ_FLAGS  := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS) $(FUZZ_CFLAGS) $(FUZZ_OBJSAN) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS) $(FUZZ_CFLAGS) $(FUZZ_BINSAN) -MMD -MP -o $@ $< \
+	    $(FUZZ_LIB) $(LDFLAGS) $(LDLIBS)
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; mkdir -p build/fuzz/logs; for n in $(FUZZ_NAMES); do \
+	    mkdir -p build/fuzz/corpus/$$n build/fuzz/findings/$$n; \
+	    cp -R tests/fuzz/corpus/$$n/. build/fuzz/corpus/$$n/; \
+	    case " $(FUZZ_BIG) " in *" $$n "*) max=65536;; *) max=4096;; esac; \
+	    log=build/fuzz/logs/$$n.log; \
+	    printf 'fuzz_%-12s %4ss: ' $$n $(FUZZ_TIME); \
+	    if build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -max_len=$$max $(FUZZ_FLAGS) \
+	        -artifact_prefix=build/fuzz/findings/$$n/ build/fuzz/corpus/$$n >$$log 2>&1; then \
+	        sed -n 's/^Done \([0-9]*\) runs.*/\1 runs, no finding/p' $$log; \
+	    else \
+	        echo FAILED; tail -n 50 $$log; \
+	        echo "fuzz: fuzz_$$n found a problem; input in build/fuzz/findings/$$n/, log $$log" >&2; \
+	        exit 1; \
+	    fi; \
+	done
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=20

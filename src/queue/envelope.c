@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,7 +231,9 @@ envelope_parse(const char *text, size_t n, size_t *body_off, char *err, size_t e
             memcpy(env->id, f[1], QUEUE_ID_LEN);
             env->id[QUEUE_ID_LEN] = '\0';
             have_id = true;
-        } else if (IS("arrival") && k == 2 && parse_ull(f[1], fl[1], &v)) {
+        } else if (IS("arrival") && k == 2 && parse_ull(f[1], fl[1], &v) && v <= LLONG_MAX) {
+            /* not beyond LLONG_MAX: time_t would turn negative, a time that
+             * envelope_format never writes and whose head would not parse */
             env->arrival = (time_t)v;
             have_arrival = true;
         } else if (IS("sender") && k <= 2) {

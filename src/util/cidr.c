@@ -74,6 +74,16 @@ cidr_parse(const char *s, struct cidr *out)
             return false;
         out->bits = (unsigned)b;
     }
+    /* "::ffff:192.0.2.0/120" is the IPv4 network 192.0.2.0/24: client
+     * addresses in that form are matched as IPv4 (ip_parse). */
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (out->family == AF_INET6 && out->bits >= 96 && memcmp(out->addr, mapped, 12) == 0) {
+        memmove(out->addr, out->addr + 12, 4);
+        memset(out->addr + 4, 0, 12);
+        out->family = AF_INET;
+        out->bits -= 96;
+        max = 32;
+    }
     /* "10.1.2.3/8" is most likely a typing error: refuse it. */
     unsigned char host[16];
     memcpy(host, out->addr, sizeof(host));

@@ -28,6 +28,9 @@ log_open(enum log_target target)
         openlog("postino", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+static void log_vline(int prio, const char *level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* log_vline - format and emit one line */
 static void
 log_vline(int prio, const char *level, const char *fmt, va_list ap)

@@ -125,6 +125,14 @@ test_cidr(void **state)
         if (cidr_match(&l, match[i].ip) != match[i].in)
             report("cidr_match(\"%s\"): got %d, want %d", match[i].ip, !match[i].in,
                    match[i].in);
+    /* a network written IPv4-mapped is an IPv4 network */
+    struct cidr m;
+    assert_true(cidr_parse("::ffff:192.0.2.0/120", &m));
+    struct cidr_list ml = { &m, 1 };
+    assert_true(cidr_match(&ml, "192.0.2.77"));
+    assert_true(cidr_match(&ml, "::ffff:192.0.2.77"));
+    assert_false(cidr_match(&ml, "192.0.3.77"));
+    assert_false(cidr_parse("::ffff:192.0.2.1/120", &m));     /* host bits */
     struct cidr_list empty = { NULL, 0 };
     assert_false(cidr_match(&empty, "127.0.0.1"));
     assert_false(cidr_match(NULL, "127.0.0.1"));
