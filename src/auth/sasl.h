@@ -7,16 +7,10 @@
 
 #include <stddef.h>
 
+#include "util/base64.h"
+
 #define SASL_FIELD_MAX 1024
 
-/*
- * base64_decode - strict RFC 4648 base64 (padding required, no spaces)
- * of in[0..n) into out (capacity outcap). Returns the decoded length, or
- * -1 when the input is not base64 or does not fit.
- */
-long base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
-/* base64_encode - encode in[0..n) into out (capacity >= 4*((n+2)/3)+1) */
-void base64_encode(const unsigned char *in, size_t n, char *out);
 
 /*
  * sasl_plain_parse - split the decoded PLAIN message "authzid NUL authcid

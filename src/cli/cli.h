@@ -18,10 +18,13 @@ struct cli_args {
     char      **words;          /* positional words after the verb */
     size_t      nwords;
     bool        json;           /* --json (queue only) */
+    const char *selector;       /* --selector S (dkim only), or NULL */
+    const char *algorithm;      /* --algorithm A (dkim only), or NULL */
 };
 
 int cli_user(const struct cli_args *a);
 int cli_check_config(const struct cli_args *a);
 int cli_queue(const struct cli_args *a);
+int cli_dkim(const struct cli_args *a);
 
 #endif

@@ -10,6 +10,9 @@
 #include "daemon/serve.h"
 #include "util/xmalloc.h"
 
+/* long options without a short form */
+enum { OPT_SELECTOR = 256, OPT_ALGORITHM };
+
 struct verb {
     const char *name;
     const char *usage;
@@ -37,6 +40,13 @@ static const struct verb verbs[] = {
       "the server's answer as is. show adds the message's headers. flush tries\n"
       "every message now, retry ID one message; delete ID drops a message without\n"
       "delivering or bouncing it." },
+    { "dkim", "postino dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list [DOMAIN]  "
+      "[-c FILE] [-o key=value]...",
+      "DKIM signing keys (RFC 6376). keygen makes a key for DOMAIN (RSA of 2048\n"
+      "bits by default, or Ed25519) in <data_dir>/dkim/DOMAIN/SELECTOR.ALG.pem and\n"
+      "prints the TXT record to publish in the DNS as a zone-file line. The\n"
+      "selector defaults to the month: sYYYYMM for RSA, eYYYYMM for Ed25519. The\n"
+      "newest key of each algorithm signs. list shows every key and its record." },
     { "help", "postino help [VERB]", "Say what each verb does." },
 };
 
@@ -72,6 +82,8 @@ main(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { "json", no_argument, NULL, 'j' },
+        { "selector", required_argument, NULL, OPT_SELECTOR },
+        { "algorithm", required_argument, NULL, OPT_ALGORITHM },
         { NULL, 0, NULL, 0 },
     };
     struct cli_args a = { 0 };
@@ -113,6 +125,20 @@ main(int argc, char **argv)
             }
             a.json = true;
             break;
+        case OPT_SELECTOR:
+        case OPT_ALGORITHM:
+            if (strcmp(v->name, "dkim") != 0) {
+                fprintf(stderr, "postino %s: --%s goes only with \"dkim\"\nUsage: %s\n",
+                        v->name, c == OPT_SELECTOR ? "selector" : "algorithm", v->usage);
+                free(a.overrides);
+                free(a.words);
+                return 2;
+            }
+            if (c == OPT_SELECTOR)
+                a.selector = optarg;
+            else
+                a.algorithm = optarg;
+            break;
         case 'h':
             verb_help(v);
             free(a.overrides);
@@ -147,6 +173,8 @@ main(int argc, char **argv)
         rc = cli_user(&a);
     } else if (strcmp(v->name, "queue") == 0) {
         rc = cli_queue(&a);
+    } else if (strcmp(v->name, "dkim") == 0) {
+        rc = cli_dkim(&a);
     } else {
         rc = cli_check_config(&a);
     }
