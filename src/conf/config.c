@@ -85,6 +85,9 @@ static const struct key keys[] = {
     { "dnswl",                  K_ZONES,    OFF(dnswl),                  "" },
     { "dnsbl_allow",            K_NETWORKS, OFF(dnsbl_allow),            "127.0.0.0/8 ::1" },
     { "run_as",                 K_STRING,   OFF(run_as),                 "postino" },
+    { "verify_inbound",         K_BOOL,     OFF(verify_inbound),         "yes" },
+    { "dmarc_enforce",          K_BOOL,     OFF(dmarc_enforce),          "yes" },
+    { "dkim_sign",              K_BOOL,     OFF(dkim_sign),              "yes" },
 };
 
 /* err - append one error line */

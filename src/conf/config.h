@@ -93,6 +93,10 @@ struct config {
     char  **dnsbl;              /* zones, NULL-terminated (maybe empty) */
     char  **dnswl;              /* allowlist zones */
     struct cidr_list dnsbl_allow;   /* networks never looked up */
+    /* message authentication */
+    bool    verify_inbound;     /* SPF, DKIM, DMARC of mail on port 25 */
+    bool    dmarc_enforce;      /* DMARC p=reject refuses the message (550 5.7.1) */
+    bool    dkim_sign;          /* sign submitted mail with <data_dir>/dkim/ keys */
     /* privileges */
     char   *run_as;             /* the user to become when started as root */
 };

@@ -49,6 +49,8 @@
 #include "smtp/smtp.h"
 #include "pop3/pop3.h"
 #include "policy/ratelimit.h"
+#include "policy/msgauth.h"
+#include "dmarc/dmarc.h"
 #include "util/cidr.h"
 #include "daemon/control.h"
 #include "daemon/privs.h"
@@ -535,6 +537,14 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     guard_set_limits(sv.smtp.guard, sv.cfg->auth_max_failures, sv.cfg->auth_block_time);
     sv.smtp.authq = workq_new(sv.base, "auth", 2, 1, smtp_auth_run, NULL);
     sv.smtp.dns = sv.dns;
+    /* SPF, DKIM, DMARC and DKIM signing: hashing and signing on workers */
+    struct msgauth_ctx msgauth = { sv.base, sv.dns, NULL, NULL };
+    msgauth.psl = dmarc_psl_open(NULL, err, sizeof(err));
+    if (!msgauth.psl)
+        log_fatal("DMARC: %s", err);
+    log_info("DMARC: public suffix list from %s", dmarc_psl_source(msgauth.psl));
+    msgauth.wq = workq_new(sv.base, "dkim", 2, 1, msgauth_work_run, NULL);
+    sv.smtp.msgauth = &msgauth;
     sv.smtp.msg_rate = ratelimit_new();
     sv.smtp.rcpt_rate = ratelimit_new();
     sv.conn_rate = ratelimit_new();
@@ -558,6 +568,8 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     /* Deliveries under way finish; the rest stays queued for next time. */
     workq_free(sv.smtp.commitq);
     workq_free(sv.smtp.authq);
+    workq_free(msgauth.wq);         /* every job was cancelled with its session */
+    sv.smtp.msgauth = NULL;
     workq_free(sv.pop3.wq);
     relay_free(sv.relay);           /* remote deliveries under way stay queued */
     control_close(control);
@@ -585,6 +597,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     ratelimit_free(sv.smtp.msg_rate);
     ratelimit_free(sv.smtp.rcpt_rate);
     ratelimit_free(sv.conn_rate);
+    dmarc_psl_free(msgauth.psl);
     SSL_CTX_free(sv.smtp.tls);
     spool_close(spool);
     event_base_free(sv.base);

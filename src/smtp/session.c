@@ -43,6 +43,7 @@
 #include "tls/tls.h"
 #include "net/conn.h"
 #include "policy/dnsbl.h"
+#include "policy/msgauth.h"
 #include "policy/ratelimit.h"
 #include "util/cidr.h"
 #include "smtp/smtp.h"
@@ -50,7 +51,7 @@
 
 static const char *const state_names[] = {
     "INIT", "READY", "MAIL", "RCPT", "DATA", "BDAT", "COMMIT", "CLOSING",
-    "AUTH", "AUTH", "CONNECT", "REFUSED",
+    "AUTH", "AUTH", "CONNECT", "REFUSED", "CHECK",
 };
 
 typedef void (*smtp_handler)(struct smtp_session *s, const struct smtp_cmd *cmd);
@@ -162,6 +163,8 @@ session_release(struct smtp_session *s)
     smtp_auth_cleanup(s);
     dnsbl_check_cancel(s->dnsbl);
     s->dnsbl = NULL;
+    msgauth_cancel(s->msgauth);         /* the message was not acknowledged */
+    s->msgauth = NULL;
     if (s->greet_timer)
         event_free(s->greet_timer);
     s->greet_timer = NULL;
@@ -285,7 +288,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if ((what & BEV_EVENT_TIMEOUT) && s->state != SMTP_STATE_CLOSING) {
         log_info("timeout after %s from unknown[%s]", state_names[s->state], s->ip);
-        if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_AUTH_CHECK)
+        if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_AUTH_CHECK
+            || s->state == SMTP_STATE_CHECK)
             return;                 /* our own slowness: keep waiting */
         smtp_reply(s, 421, "4.4.2 %s Error: timeout exceeded", s->ctx->cfg->hostname);
         smtp_tx_reset(s);
@@ -491,7 +495,7 @@ smtp_set_stress(struct smtp_ctx *ctx, bool on)
     ctx->stress = on;
     for (struct smtp_session *s = ctx->sessions; s; s = s->next)
         if (s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_COMMIT
-            && s->state != SMTP_STATE_AUTH_CHECK)
+            && s->state != SMTP_STATE_AUTH_CHECK && s->state != SMTP_STATE_CHECK)
             smtp_set_timeouts(s);
 }
 
@@ -980,7 +984,10 @@ add_missing_headers(struct smtp_session *s)
     tx->content = out;
 }
 
-/* tx_finish - the content is complete: refuse it or queue it */
+static void msgauth_done(void *arg, struct msgauth_result *r);
+static void tx_commit(struct smtp_session *s);
+
+/* tx_finish - the content is complete: refuse it, or check and queue it */
 static void
 tx_finish(struct smtp_session *s)
 {
@@ -1027,11 +1034,67 @@ tx_finish(struct smtp_session *s)
     }
     if (s->auth_user[0])
         add_missing_headers(s);
-    /* Size as SMTP carries it: our header, in CRLF form, plus the rest. */
-    size_t hlines = 0;
-    for (size_t i = 0; i < tx->header_len; i++)
-        hlines += tx->content.data[i] == '\n';
-    tx->env->size = tx->dr.size + tx->header_len + hlines;
+    struct smtp_ctx *ctx = s->ctx;
+    const struct config *cfg = ctx->cfg;
+    if (ctx->msgauth && s->auth_user[0] && cfg->dkim_sign) {
+        s->msgauth = msgauth_sign(ctx->msgauth, cfg->data_dir, cfg->domains, &tx->content,
+                                  tx->header_len, msgauth_done, s);
+    } else if (ctx->msgauth && s->kind == SMTP_KIND_MX && cfg->verify_inbound) {
+        struct msgauth_check_in in = { s->ip, s->helo, tx->env->sender, cfg->hostname,
+                                       cfg->dmarc_enforce };
+        s->msgauth = msgauth_check(ctx->msgauth, &in, &tx->content, tx->header_len,
+                                   msgauth_done, s);
+    } else {
+        tx_commit(s);
+        return;
+    }
+    smtp_enter_state(s, SMTP_STATE_CHECK);
+    bufferevent_disable(s->bev, EV_READ);
+}
+
+/*
+ * msgauth_done - the checks (or the signing) are done: the message comes
+ * back with its new header fields, and is refused or queued.
+ */
+static void
+msgauth_done(void *arg, struct msgauth_result *r)
+{
+    struct smtp_session *s = arg;
+    struct smtp_tx *tx = s->tx;
+
+    s->msgauth = NULL;
+    if (r->summary[0])
+        log_info("%s: %s", tx->env->id, r->summary);
+    if (r->reject) {
+        char t[sizeof(r->reply) + 8];
+        snprintf(t, sizeof(t), "550 %s", r->reply);
+        log_reject(s, tx->bdat ? "BDAT" : "DATA", t);
+        smtp_reply(s, 550, "%s", r->reply);
+        smtp_tx_reset(s);
+        smtp_enter_state(s, SMTP_STATE_READY);
+        smtp_set_timeouts(s);
+        bufferevent_enable(s->bev, EV_READ);
+        smtp_session_process(s);
+        return;
+    }
+    buf_free(&tx->content);
+    tx->content = r->msg;
+    buf_init(&r->msg);
+    tx_commit(s);
+}
+
+/* tx_commit - hand the message to the queue's commit workers */
+static void
+tx_commit(struct smtp_session *s)
+{
+    struct smtp_tx *tx = s->tx;
+
+    /* Size as SMTP carries it: every LF stands for CRLF. */
+    size_t lines = 0;
+    for (const char *p = tx->content.data, *end = p + tx->content.len;
+         p && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        lines++;
+    tx->env->size = tx->content.len + lines;
 
     struct smtp_commit *c = xcalloc(1, sizeof(*c));
     c->sess = s;
@@ -1343,7 +1406,7 @@ smtp_session_process(struct smtp_session *s)
         /* Fetched anew each time: STARTTLS replaces the bufferevent. */
         struct evbuffer *in = bufferevent_get_input(s->bev);
         if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_CLOSING
-            || s->state == SMTP_STATE_AUTH_CHECK)
+            || s->state == SMTP_STATE_AUTH_CHECK || s->state == SMTP_STATE_CHECK)
             return;
         if (s->errors >= s->ctx->cfg->smtp_max_errors) {
             smtp_reply(s, 421, "4.7.0 %s Error: too many errors", s->ctx->cfg->hostname);

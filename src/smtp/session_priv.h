@@ -41,6 +41,7 @@ enum smtp_state {
     SMTP_STATE_AUTH_CHECK,  /* AUTH: checking the password; read nothing */
     SMTP_STATE_GREET,       /* before the greeting: greet_pause, DNSBL lookups */
     SMTP_STATE_REFUSED,     /* greeted with 554: only QUIT (RFC 5321 3.1) */
+    SMTP_STATE_CHECK,       /* SPF/DKIM/DMARC or DKIM signing: read nothing */
 };
 
 /* SASL mechanisms (RFC 4954) */
@@ -48,6 +49,7 @@ enum smtp_auth_mech { SMTP_AUTH_NONE, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN };
 
 struct smtp_auth_job;
 struct dnsbl_check;
+struct msgauth_job;
 struct event;
 struct evbuffer_cb_entry;
 
@@ -88,6 +90,7 @@ struct smtp_session {
     enum smtp_state      bdat_prev;     /* state to return to after a refused chunk */
     struct event        *greet_timer;   /* greet_pause under way */
     struct dnsbl_check  *dnsbl;         /* blocklist lookups under way */
+    struct msgauth_job  *msgauth;       /* message checks or signing under way */
     unsigned             errors;
     unsigned             commands;
     unsigned             messages;

@@ -28,6 +28,7 @@ struct smtp_session;
 struct guard;
 struct dns;
 struct ratelimit;
+struct msgauth_ctx;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* The kind of listener a session came in on. */
@@ -52,6 +53,7 @@ struct smtp_ctx {
     struct dns          *dns;        /* DNSBL lookups */
     struct ratelimit    *msg_rate;   /* messages per client IP or user */
     struct ratelimit    *rcpt_rate;  /* recipients per client IP or user */
+    struct msgauth_ctx  *msgauth;    /* SPF, DKIM, DMARC; DKIM signing (NULL: none) */
     bool                 stopping;   /* shutting down: finish, then close */
     bool                 stress;     /* connections run short: smtp_stress_timeout */
     struct smtp_session *sessions;   /* every live session */

@@ -769,18 +769,22 @@ def to_lf(data):
 
 
 class Delivered:
-    def __init__(self, return_path, delivered_to, received, rest):
+    def __init__(self, return_path, delivered_to, received, rest, authres=None, added=()):
         self.return_path = return_path      # str, the whole header line
         self.delivered_to = delivered_to
         self.received = received            # unfolded str
+        self.authres = authres              # unfolded str of our Authentication-Results, or None
+        self.added = list(added)            # our other fields after it (unfolded str)
         self.rest = rest                    # bytes: the message as sent (LF)
 
 
-def parse_delivered(data):
+def parse_delivered(data, hostname=HOSTNAME):
     """parse_delivered - split a delivered Maildir file.
 
     The contract: "Return-Path: <sender>", "Delivered-To: ...", then a
-    "Received:" header (maybe folded), then the message as it was sent.
+    "Received:" header (maybe folded), then for mail on port 25 our
+    "Authentication-Results:" (and X-Postino-Quarantine), then the message
+    as it was sent.
     """
     assert b"\r" not in data, "Maildir file has CR octets (want LF line ends): %r" % data[:300]
     lines = data.split(b"\n")
@@ -793,6 +797,21 @@ def parse_delivered(data):
         rec.append(lines[i])
         i += 1
     received = b" ".join(l.strip() for l in rec).decode("utf-8", "replace")
+    # then, for mail on port 25, our verdict (issue 7), and the quarantine
+    # mark when DMARC asked for it
+    authres, added = None, []
+    ours = (b"Authentication-Results: " + hostname.encode() + b";", b"X-Postino-Quarantine: ")
+    while i < len(lines) and lines[i].startswith(ours):
+        field = [lines[i]]
+        i += 1
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            field.append(lines[i])
+            i += 1
+        text = b" ".join(l.strip() for l in field).decode("utf-8", "replace")
+        if text.startswith("Authentication-Results: ") and authres is None:
+            authres = text
+        else:
+            added.append(text)
     rest = b"\n".join(lines[i:])
     return Delivered(lines[0].decode("utf-8", "replace"), lines[1].decode("utf-8", "replace"),
-                     received, rest)
+                     received, rest, authres, added)
