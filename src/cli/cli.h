@@ -27,4 +27,13 @@ int cli_check_config(const struct cli_args *a);
 int cli_queue(const struct cli_args *a);
 int cli_dkim(const struct cli_args *a);
 
+/*
+ * Verbs that read their own options (they have many, or, for sendmail,
+ * the traditional ones): argv[0] is the verb's name ("doctor", "send",
+ * "sendmail"); each takes -c FILE and -o key=value like the others.
+ */
+int cli_doctor(int argc, char **argv);
+int cli_send(int argc, char **argv);
+int cli_sendmail(int argc, char **argv);
+
 #endif

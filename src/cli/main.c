@@ -17,6 +17,7 @@ struct verb {
     const char *name;
     const char *usage;
     const char *help;
+    int       (*own_options)(int argc, char **argv);    /* parses its own argv */
 };
 
 static const struct verb verbs[] = {
@@ -24,14 +25,14 @@ static const struct verb verbs[] = {
       "Run the mail server in the foreground: every listener, the queue and\n"
       "delivery. Without a configuration file it runs the trial setup: domain\n"
       "localhost (any address), SMTP on 127.0.0.1:2525, data in ./postino-data.\n"
-      "SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the configuration." },
+      "SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the configuration.", NULL },
     { "user", "postino user add|passwd|del ADDRESS | list  [-c FILE] [-o key=value]...",
       "Manage the users of the local domains (<data_dir>/users). add and passwd\n"
       "read the password from standard input when it is not a terminal, else\n"
-      "ask for it twice. A running server sees the change at once." },
+      "ask for it twice. A running server sees the change at once.", NULL },
     { "check-config", "postino check-config [-c FILE] [-o key=value]...",
       "Read the configuration and report every problem, one \"FILE:LINE: message\"\n"
-      "a line; the exit status is 1 when there is any." },
+      "a line; the exit status is 1 when there is any.", NULL },
     { "queue", "postino queue list [--json] | show ID | flush | retry ID | delete ID  "
       "[-c FILE] [-o key=value]...",
       "Look at and act on the queue of the running server, through its control\n"
@@ -39,15 +40,28 @@ static const struct verb verbs[] = {
       "and under it each recipient with its state and last error; --json prints\n"
       "the server's answer as is. show adds the message's headers. flush tries\n"
       "every message now, retry ID one message; delete ID drops a message without\n"
-      "delivering or bouncing it." },
+      "delivering or bouncing it.", NULL },
     { "dkim", "postino dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list [DOMAIN]  "
       "[-c FILE] [-o key=value]...",
       "DKIM signing keys (RFC 6376). keygen makes a key for DOMAIN (RSA of 2048\n"
       "bits by default, or Ed25519) in <data_dir>/dkim/DOMAIN/SELECTOR.ALG.pem and\n"
       "prints the TXT record to publish in the DNS as a zone-file line. The\n"
       "selector defaults to the month: sYYYYMM for RSA, eYYYYMM for Ed25519. The\n"
-      "newest key of each algorithm signs. list shows every key and its record." },
-    { "help", "postino help [VERB]", "Say what each verb does." },
+      "newest key of each algorithm signs. list shows every key and its record.", NULL },
+    { "doctor", "postino doctor [DOMAIN...] [--json] | --connect HOST[:PORT] [--user U "
+      "[--password-file F]]  [-c FILE] [-o key=value]...",
+      "Check this server's setup (DNS, identity, SPF, DKIM, DMARC, blocklists, TLS,\n"
+      "queue) and say what to fix; or, with --connect, try a mail server the way a\n"
+      "mail program would and explain why it cannot connect.", cli_doctor },
+    { "send", "postino send --server HOST[:PORT] [--tls starttls|implicit|none] [--user U "
+      "--password-file F] --from A --to B... [--subject S] [--header 'H: v']... "
+      "[--body TEXT | < message] [-v]",
+      "Submit one message the way a mail program does, to test a setup.", cli_send },
+    { "sendmail", "postino sendmail [-t] [-i] [-f SENDER] [-F NAME] [--] [RECIPIENT...] < message",
+      "The sendmail command for cron, scripts and web applications: the message on\n"
+      "standard input goes to the local server's queue. Also run as \"sendmail\".",
+      cli_sendmail },
+    { "help", "postino help [VERB]", "Say what each verb does.", NULL },
 };
 
 static void
@@ -90,6 +104,13 @@ main(int argc, char **argv)
     const struct verb *v;
     int c;
 
+    /* Installed or linked as "sendmail": the traditional command line. */
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    if (strcmp(base, "sendmail") == 0) {
+        argv[0] = (char *)"sendmail";
+        return cli_sendmail(argc, argv);
+    }
     if (argc < 2) {
         usage_all(stderr);
         return 2;
@@ -103,6 +124,8 @@ main(int argc, char **argv)
         usage_all(stderr);
         return 2;
     }
+    if (v->own_options)
+        return v->own_options(argc - 1, argv + 1);
     /* GNU style: options anywhere after the verb. */
     a.overrides = xcalloc((size_t)argc, sizeof(char *));
     a.words = xcalloc((size_t)argc, sizeof(char *));

@@ -1,0 +1,14 @@
+/*
+ * sendmail - "postino sendmail" (not yet: issue 8 is under way).
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int
+cli_sendmail(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "postino %s: not available yet\n", argv[0]);
+    return 2;
+}
