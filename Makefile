@@ -29,7 +29,7 @@ SLIBOBJS := $(LIBSRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
-.PHONY: all test unit integration run install clean deps fuzz fuzz-ci
+.PHONY: all test unit integration run install install-sendmail clean deps fuzz fuzz-ci
 
 all: postino
 
@@ -82,6 +82,14 @@ install: postino
 	    getent group postino >/dev/null || groupadd -r postino; \
 	    useradd -r -g postino -d /nonexistent -s /usr/sbin/nologin postino; \
 	fi
+	@echo "To make postino the system's sendmail (cron, PHP mail()...): make install-sendmail"
+
+# the sendmail command of cron and scripts: a link that runs postino sendmail
+install-sendmail: install
+	@if [ -e $(DESTDIR)/usr/sbin/sendmail ] && [ ! -L $(DESTDIR)/usr/sbin/sendmail ]; then \
+	    echo "$(DESTDIR)/usr/sbin/sendmail exists and is not a link; not replacing it"; exit 1; fi
+	install -d $(DESTDIR)/usr/sbin
+	ln -sf $(PREFIX)/sbin/postino $(DESTDIR)/usr/sbin/sendmail
 
 clean:
 	rm -rf build postino

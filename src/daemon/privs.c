@@ -16,16 +16,26 @@
 
 #define OWN_DEPTH 16
 
-/* own_one - name in dfd: owner uid:gid (when root), no access for others */
+/*
+ * own_one - name in dfd: owner uid:gid (when root), no access for others,
+ * but for the way to the sendmail socket: "public" at the top is 0711 and
+ * a socket keeps its mode (0666, set by the server).
+ */
 static int
-own_one(int dfd, const char *name, const struct stat *st, bool root, uid_t uid, gid_t gid)
+own_one(int dfd, const char *name, const struct stat *st, bool root, uid_t uid, gid_t gid,
+        int depth)
 {
+    mode_t keep = 07700;
+    if (depth == 0 && S_ISDIR(st->st_mode) && strcmp(name, PRIVS_PUBLIC) == 0)
+        keep = 07711;
+    else if (S_ISSOCK(st->st_mode))
+        keep = 07777;
     if (root && (st->st_uid != uid || st->st_gid != gid)
         && fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
         return errno;
     /* Symbolic links have no mode of their own (and fchmodat would follow). */
     if (!S_ISLNK(st->st_mode) && (st->st_mode & 077) && (root || st->st_uid == geteuid())
-        && fchmodat(dfd, name, st->st_mode & 07700, 0) < 0)
+        && (st->st_mode & ~keep & 07777) && fchmodat(dfd, name, st->st_mode & keep, 0) < 0)
         return errno;
     return 0;
 }
@@ -55,7 +65,7 @@ own_tree(int dfd, bool root, uid_t uid, gid_t gid, int depth)
             continue;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;                   /* gone meanwhile */
-        int oe = own_one(dirfd(d), de->d_name, &st, root, uid, gid);
+        int oe = own_one(dirfd(d), de->d_name, &st, root, uid, gid, depth);
         if (oe && !e)
             e = oe;
         if (S_ISDIR(st.st_mode) && depth < OWN_DEPTH) {
@@ -121,8 +131,8 @@ privs_give(const struct privs *p, const char *dir, char *err, size_t errlen)
     if (!e && p->root && (st.st_uid != p->uid || st.st_gid != p->gid)
         && fchown(dfd, p->uid, p->gid) < 0)
         e = errno;
-    if (!e && (st.st_mode & 077) && (p->root || st.st_uid == geteuid())
-        && fchmod(dfd, st.st_mode & 07700) < 0)
+    if (!e && (st.st_mode & 066) && (p->root || st.st_uid == geteuid())
+        && fchmod(dfd, st.st_mode & 07711) < 0)
         e = errno;
     if (!e)
         e = own_tree(dfd, p->root, p->uid, p->gid, 0);     /* closes dfd */

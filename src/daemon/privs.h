@@ -13,6 +13,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * The one way in for other local users: <data_dir>/public/submit, the
+ * socket of postino sendmail. data_dir and public may be 0711 (passable,
+ * not readable); everything else is 0700/0600.
+ */
+#define PRIVS_PUBLIC "public"
+
 struct privs {
     bool  root;         /* started as root: the rest applies */
     uid_t uid;

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,6 +186,21 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     sockaddr_text(sa, ip, sizeof(ip));
     if (sv->stopping) {
         evutil_closesocket(fd);
+        return;
+    }
+    if (li->kind == SMTP_KIND_LOCAL) {
+        /* A user of this machine: max_connections only. */
+        if (sv->nconn >= sv->cfg->max_connections) {
+            log_warn("local submission refused: too many connections (%u)", sv->nconn);
+            smtp_reject_connection(&sv->smtp, fd, li->kind,
+                                   "Error: too many connections; try again later");
+            return;
+        }
+        ip_get(sv, ip, true)->n++;
+        sv->nconn++;
+        stress_check(sv);
+        evutil_make_socket_nonblocking(fd);
+        smtp_session_start(&sv->smtp, fd, ip, li->kind);
         return;
     }
     if (sv->nconn >= sv->cfg->max_connections) {
@@ -374,6 +390,49 @@ listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
     }
 }
 
+/*
+ * listen_local - the socket of postino sendmail, <data_dir>/public/submit:
+ * the one thing in data_dir other users reach (data_dir and public are
+ * 0711, the socket 0666); who connects is known by SO_PEERCRED. Made
+ * after root is given up, so it belongs to run_as.
+ */
+static void
+listen_local(struct server *sv)
+{
+    char pub[PATH_MAX];
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+    snprintf(pub, sizeof(pub), "%s/%s", sv->cfg->data_dir, PRIVS_PUBLIC);
+    if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/submit", pub)
+        >= (int)sizeof(sun.sun_path)) {
+        log_warn("sendmail: %s/submit is too long a path for a socket; postino sendmail "
+                 "will not work (use a shorter data_dir)", pub);
+        return;
+    }
+    if ((mkdir(pub, 0711) < 0 && errno != EEXIST) || chmod(pub, 0711) < 0
+        || chmod(sv->cfg->data_dir, 0711) < 0) {
+        log_warn("sendmail: cannot make %s: %s", pub, strerror(errno));
+        return;
+    }
+    unlink(sun.sun_path);               /* ours: we hold data_dir's lock */
+    struct listener *li = &sv->listeners[sv->nlisteners];
+    li->sv = sv;
+    li->kind = SMTP_KIND_LOCAL;
+    li->pop3 = 0;
+    li->l = evconnlistener_new_bind(sv->base, accept_cb, li,
+                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
+                                    (struct sockaddr *)&sun, (int)sizeof(sun));
+    if (!li->l || chmod(sun.sun_path, 0666) < 0) {
+        log_warn("sendmail: cannot listen on %s: %s", sun.sun_path, strerror(errno));
+        if (li->l)
+            evconnlistener_free(li->l);
+        return;
+    }
+    evconnlistener_set_error_cb(li->l, accept_error_cb);
+    sv->nlisteners++;
+    log_info("listening for local submission (postino sendmail) on %s", sun.sun_path);
+}
+
 /* notice_route - where a delivery notice to address goes (sched_route_fn) */
 static int
 notice_route(void *arg, const char *address, struct mailbox_set *set)
@@ -480,7 +539,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     event_add(sv.sig_int, NULL);
     event_add(sv.sig_hup, NULL);
     size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n
-                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n;
+                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n + 1;     /* + sendmail's */
     sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
     listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, 0, "SMTP");
     listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, 0,
@@ -497,6 +556,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     struct spool *spool = spool_open(sv.cfg->data_dir, err, sizeof(err));
     if (!spool)
         log_fatal("queue: %s", err);
+    listen_local(&sv);
     sv.smtp.base = sv.base;
     sv.smtp.cfg = sv.cfg;
     sv.smtp.spool = spool;

@@ -64,6 +64,8 @@ struct parser {
     size_t            count;    /* mailboxes seen so far */
     enum from_status  first;    /* the first mailbox: OK, NO_DOMAIN, TOO_LONG */
     struct from_addr *out;      /* the first mailbox */
+    from_each_fn      each;     /* from_list: called for every mailbox */
+    void             *each_arg;
 };
 
 /* ---- lexer ----------------------------------------------------------- */
@@ -391,26 +393,21 @@ parse_domain(struct parser *p, size_t *s, size_t *e, bool *literal)
 }
 
 /*
- * keep_first - record the mailbox of local part [ls, le) and domain
- * [ds, de) (empty: none) as the first one, or just count a later one
+ * fill - the mailbox of local part [ls, le) and domain [ds, de) (empty:
+ * none) into *o: FROM_OK, FROM_NO_DOMAIN or FROM_TOO_LONG
  */
-static void
-keep_first(struct parser *p, size_t ls, size_t le, size_t ds, size_t de)
+static enum from_status
+fill(const struct parser *p, struct from_addr *o, size_t ls, size_t le, size_t ds, size_t de)
 {
-    struct from_addr *o = p->out;
     size_t an = 0, dn = 0;
 
-    if (p->count++ > 0)
-        return;
-    p->first = FROM_OK;
+    o->domain[0] = o->address[0] = '\0';
     for (size_t k = ds; k < de; k++) {
         const struct tok *t = &p->t.v[k];
         const char *src = t->kind == T_SPECIAL ? "." : p->v + t->off;
 
-        if (dn + t->len >= sizeof(o->domain)) {
-            p->first = FROM_TOO_LONG;
-            return;
-        }
+        if (dn + t->len >= sizeof(o->domain))
+            return FROM_TOO_LONG;
         for (size_t m = 0; m < t->len; m++) {
             char c = src[m];
             o->domain[dn++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -424,25 +421,38 @@ keep_first(struct parser *p, size_t ls, size_t le, size_t ds, size_t de)
         for (size_t m = 0; m < t->len; m++) {
             if (src[m] == '\n')
                 continue;           /* folding inside a quoted string */
-            if (an + 1 >= sizeof(o->address)) {
-                p->first = FROM_TOO_LONG;
-                return;
-            }
+            if (an + 1 >= sizeof(o->address))
+                return FROM_TOO_LONG;
             o->address[an++] = src[m];
         }
     }
     if (dn > 0) {
-        if (an + 1 + dn >= sizeof(o->address)) {
-            p->first = FROM_TOO_LONG;
-            return;
-        }
+        if (an + 1 + dn >= sizeof(o->address))
+            return FROM_TOO_LONG;
         o->address[an++] = '@';
         memcpy(o->address + an, o->domain, dn);
         an += dn;
-    } else {
-        p->first = FROM_NO_DOMAIN;
     }
     o->address[an] = '\0';
+    return dn > 0 ? FROM_OK : FROM_NO_DOMAIN;
+}
+
+/*
+ * keep_first - record the mailbox of local part [ls, le) and domain
+ * [ds, de) as the first one, or just count a later one; from_list hears
+ * of each
+ */
+static void
+keep_first(struct parser *p, size_t ls, size_t le, size_t ds, size_t de)
+{
+    if (p->each) {
+        struct from_addr a;
+        enum from_status st = fill(p, &a, ls, le, ds, de);
+        p->each(p->each_arg, st, &a);
+    }
+    if (p->count++ > 0)
+        return;
+    p->first = fill(p, p->out, ls, le, ds, de);
 }
 
 /*
@@ -583,6 +593,22 @@ from_parse(const char *v, size_t n, struct from_addr *out)
         if (st != FROM_NO_DOMAIN)
             out->address[0] = '\0';
     }
+    return st;
+}
+
+enum from_status
+from_list(const char *v, size_t n, from_each_fn each, void *arg)
+{
+    struct from_addr first;
+    struct parser p = { .v = v, .first = FROM_OK, .out = &first, .each = each,
+                        .each_arg = arg };
+    enum from_status st = FROM_OK;
+
+    if (n > FROM_FIELD_MAX)
+        return FROM_TOO_LONG;
+    if (!lex(v, n, &p.t) || !parse_list(&p))
+        st = FROM_SYNTAX;
+    free(p.t.v);
     return st;
 }
 

@@ -72,6 +72,16 @@ enum from_status from_extract(const char *msg, size_t n, struct from_addr *out);
  */
 enum from_status from_parse(const char *v, size_t n, struct from_addr *out);
 
+/*
+ * from_list - every mailbox of an address-list field body v[0..n) (To,
+ * Cc, Bcc: sendmail -t), in order, groups opened: each(arg, st, addr)
+ * with st FROM_OK, FROM_NO_DOMAIN (a local part alone) or FROM_TOO_LONG.
+ * Returns FROM_OK, or FROM_SYNTAX / FROM_TOO_LONG for the whole field
+ * (each may have been called for the mailboxes before the error).
+ */
+typedef void (*from_each_fn)(void *arg, enum from_status st, const struct from_addr *addr);
+enum from_status from_list(const char *v, size_t n, from_each_fn each, void *arg);
+
 /* from_status_text - a short English phrase for logs and replies */
 const char *from_status_text(enum from_status st);
 

@@ -49,6 +49,8 @@ is_loopback(const char *ip)
 bool
 smtp_auth_offered(const struct smtp_session *s)
 {
+    if (s->kind == SMTP_KIND_LOCAL)
+        return false;                   /* known by the socket already */
     return s->tls || (s->ctx->cfg->auth_plaintext_loopback && is_loopback(s->ip));
 }
 
@@ -268,7 +270,7 @@ smtp_auth_command(struct smtp_session *s, const struct smtp_cmd *cmd)
         smtp_reply(s, 503, "5.5.1 Error: send EHLO first");
         return;
     }
-    if (s->auth_user[0]) {
+    if (s->auth_user[0] || s->kind == SMTP_KIND_LOCAL) {
         smtp_reply(s, 503, "5.5.1 Error: already authenticated");
         return;
     }

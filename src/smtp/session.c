@@ -10,6 +10,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,6 +432,27 @@ pregreet(struct smtp_session *s, struct evbuffer *in)
     smtp_session_close(s);
 }
 
+/* local_peer - who is on the other end of the sendmail socket */
+static void
+local_peer(struct smtp_session *s, evutil_socket_t fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    struct passwd pw, *found = NULL;
+    char pwbuf[1024];
+
+    s->local_uid = -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        s->local_uid = (long)cred.uid;
+        if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &found) != 0)
+            found = NULL;
+    }
+    if (found)
+        snprintf(s->local_user, sizeof(s->local_user), "%s", found->pw_name);
+    else
+        snprintf(s->local_user, sizeof(s->local_user), "uid%ld", s->local_uid);
+}
+
 void
 smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
                    enum smtp_kind kind)
@@ -441,6 +464,8 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
     s->kind = kind;
     s->free_ev = evtimer_new(ctx->base, free_cb, s);
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
+    if (kind == SMTP_KIND_LOCAL)
+        local_peer(s, fd);
     if (kind == SMTP_KIND_SUBMISSIONS) {
         /* RFC 8314: TLS from the first byte; the greeting waits for it. */
         if (!(ssl = tls_new(s))) {
@@ -465,8 +490,11 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
     ctx->sessions = s;
     ctx->nsessions++;
     smtp_set_timeouts(s);
-    log_info("connect from unknown[%s]%s", ip, kind == SMTP_KIND_SUBMISSIONS ? " (implicit TLS)"
-                                               : kind == SMTP_KIND_SUBMISSION ? " (submission)" : "");
+    if (kind == SMTP_KIND_LOCAL)
+        log_info("connect from local user %s (uid %ld)", s->local_user, s->local_uid);
+    else
+        log_info("connect from unknown[%s]%s", ip, kind == SMTP_KIND_SUBMISSIONS ? " (implicit TLS)"
+                 : kind == SMTP_KIND_SUBMISSION ? " (submission)" : "");
     greet_start(s);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
@@ -545,7 +573,7 @@ cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
         "250-%s\r\n"
         "250-PIPELINING\r\n"
         "250-SIZE %zu\r\n", cfg->hostname, cfg->message_size_limit);
-    if (!s->tls && s->ctx->tls)
+    if (!s->tls && s->ctx->tls && s->kind != SMTP_KIND_LOCAL)
         evbuffer_add_printf(out, "250-STARTTLS\r\n");
     /* RFC 4954 4 and 14: no AUTH in the clear (except loopback if allowed). */
     if (smtp_auth_offered(s) && !s->auth_user[0])
@@ -630,8 +658,8 @@ rate_ok(struct smtp_session *s, struct ratelimit *r, unsigned n, unsigned ip_lim
 
     if (!r)
         return true;
-    if (s->auth_user[0]) {
-        snprintf(key, sizeof(key), "user %s", s->auth_user);
+    if (s->auth_user[0] || s->kind == SMTP_KIND_LOCAL) {
+        snprintf(key, sizeof(key), "user %s", s->auth_user[0] ? s->auth_user : s->local_user);
         return ratelimit_take(r, key, user_limit, n, ratelimit_now());
     }
     if (cidr_match(&cfg->rate_limit_exempt, s->ip))
@@ -645,9 +673,9 @@ static void
 rate_refuse(struct smtp_session *s, const char *cmd, const char *what)
 {
     char text[ADDR_MAX + 128];
-    if (s->auth_user[0])
+    if (smtp_trusted(s))
         snprintf(text, sizeof(text), "4.7.1 Error: too many %s from user %s; try again later",
-                 what, s->auth_user);
+                 what, s->auth_user[0] ? s->auth_user : s->local_user);
     else
         snprintf(text, sizeof(text), "4.7.1 Error: too many %s from [%s]; try again later",
                  what, s->ip);
@@ -704,7 +732,7 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
     mailbox_format(&mb, addr, sizeof(addr));
     /* Submission (RFC 6409 4.3): authenticate first, then send only as
      * yourself or as one of your aliases. */
-    if (s->kind != SMTP_KIND_MX && !s->auth_user[0]) {
+    if (s->kind != SMTP_KIND_MX && !smtp_trusted(s)) {
         smtp_reply(s, 530, "5.7.0 Authentication required");
         return;
     }
@@ -803,7 +831,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
     case RESOLVE_OK:
         break;
     case RESOLVE_NOT_LOCAL:
-        if (s->auth_user[0]) {
+        if (smtp_trusted(s)) {
             /* An authenticated user may send anywhere: the message waits
              * in the queue for delivery to the other domain. */
             char remote[ADDR_MAX + 1];
@@ -877,11 +905,18 @@ tx_begin_content(struct smtp_session *s, enum data_mode mode)
     snprintf(proto, sizeof(proto), "%s%s%s",
              tx->mp.smtputf8 ? "UTF8SMTP" : (s->esmtp || s->tls) ? "ESMTP" : "SMTP",
              s->tls ? "S" : "", s->auth_user[0] ? "A" : "");
-    buf_printf(&tx->content, "Received: from %s (unknown [%s])\n", helo, s->ip);
+    if (s->kind == SMTP_KIND_LOCAL)
+        buf_printf(&tx->content, "Received: by %s (postino, from userid %ld %s)\n",
+                   cfg->hostname, s->local_uid, s->local_user);
+    else
+        buf_printf(&tx->content, "Received: from %s (unknown [%s])\n", helo, s->ip);
     if (s->tls_info[0])
         buf_printf(&tx->content, "\t(using %s)\n", s->tls_info);
-    buf_printf(&tx->content, "\tby %s (postino) with %s id %s", cfg->hostname, proto,
-               tx->env->id);
+    if (s->kind == SMTP_KIND_LOCAL)
+        buf_printf(&tx->content, "\twith local id %s", tx->env->id);
+    else
+        buf_printf(&tx->content, "\tby %s (postino) with %s id %s", cfg->hostname, proto,
+                   tx->env->id);
     if (tx->env->nrcpts == 1)
         buf_printf(&tx->content, "\n\tfor <%s>", tx->env->rcpts[0].orig);
     buf_printf(&tx->content, "; %s\n", date);
@@ -1032,11 +1067,11 @@ tx_finish(struct smtp_session *s)
         smtp_set_timeouts(s);
         return;
     }
-    if (s->auth_user[0])
+    if (smtp_trusted(s))
         add_missing_headers(s);
     struct smtp_ctx *ctx = s->ctx;
     const struct config *cfg = ctx->cfg;
-    if (ctx->msgauth && s->auth_user[0] && cfg->dkim_sign) {
+    if (ctx->msgauth && smtp_trusted(s) && cfg->dkim_sign) {
         s->msgauth = msgauth_sign(ctx->msgauth, cfg->data_dir, cfg->domains, &tx->content,
                                   tx->header_len, msgauth_done, s);
     } else if (ctx->msgauth && s->kind == SMTP_KIND_MX && cfg->verify_inbound) {
@@ -1232,7 +1267,7 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
         smtp_reply(s, 503, "5.5.1 Error: TLS already active");
         return;
     }
-    if (!ctx->tls) {
+    if (!ctx->tls || s->kind == SMTP_KIND_LOCAL) {
         smtp_reply(s, 454, "4.7.0 TLS not available");
         return;
     }

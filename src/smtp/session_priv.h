@@ -78,6 +78,8 @@ struct smtp_session {
     bool                 tls;           /* the connection is encrypted */
     char                 tls_info[160]; /* protocol and cipher, for Received: */
     char                 auth_user[ADDR_MAX + 1];  /* "" until AUTH succeeds */
+    char                 local_user[64];   /* SMTP_KIND_LOCAL: the peer's login name */
+    long                 local_uid;        /* and uid */
     enum smtp_auth_mech  auth_mech;     /* exchange under way */
     char                *auth_login;    /* LOGIN: the user name given */
     struct smtp_auth_job *auth_job;     /* password check under way */
@@ -108,6 +110,17 @@ struct smtp_commit {
     struct smtp_ctx     *ctx;
     struct smtp_session *sess;          /* NULL once the session is gone */
 };
+
+/*
+ * smtp_trusted - may this session send anywhere, as anyone it likes to
+ * be known as? An authenticated user (sender policy aside), or a local
+ * user of this machine on the sendmail socket.
+ */
+static inline bool
+smtp_trusted(const struct smtp_session *s)
+{
+    return s->auth_user[0] || s->kind == SMTP_KIND_LOCAL;
+}
 
 void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
 void smtp_reply(struct smtp_session *s, int code, const char *fmt, ...)

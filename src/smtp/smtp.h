@@ -36,6 +36,8 @@ enum smtp_kind {
     SMTP_KIND_MX,           /* listen_smtp: port 25, STARTTLS offered, no relaying */
     SMTP_KIND_SUBMISSION,   /* listen_submission: port 587, STARTTLS, AUTH required */
     SMTP_KIND_SUBMISSIONS,  /* listen_submissions: port 465, implicit TLS, AUTH required */
+    SMTP_KIND_LOCAL,        /* <data_dir>/public/submit: postino sendmail, a local user
+                             * known by the socket (SO_PEERCRED); no TLS, no AUTH */
 };
 
 /* What every session shares; owned by the daemon. */

@@ -1180,10 +1180,57 @@ group_teardown(void **state)
     return 0;
 }
 
+/* ---- from_list: the recipients of sendmail -t ----------------------------- */
+
+struct list_got {
+    char text[512];
+};
+
+static void
+list_each(void *arg, enum from_status st, const struct from_addr *a)
+{
+    struct list_got *g = arg;
+    size_t n = strlen(g->text);
+    snprintf(g->text + n, sizeof(g->text) - n, "%s%s%s", n ? " " : "", a->address,
+             st == FROM_OK ? "" : st == FROM_NO_DOMAIN ? "(nodomain)" : "(long)");
+}
+
+static void
+test_from_list(void **state)
+{
+    static const struct {
+        const char *v;
+        enum from_status want;
+        const char *addrs;
+    } cases[] = {
+        { "a@b.example", FROM_OK, "a@b.example" },
+        { "a@b.example, \"Q, R\" <c@D.Example>", FROM_OK, "a@b.example c@d.example" },
+        { " Team: e@f.example, g@h.example;, (x) i@j.example (y)", FROM_OK,
+          "e@f.example g@h.example i@j.example" },
+        { "Undisclosed recipients:;", FROM_OK, "" },
+        { "root", FROM_OK, "root(nodomain)" },
+        { ",, a@b.example,,", FROM_OK, "a@b.example" },
+        { "a@b.example <c@d.example>", FROM_SYNTAX, "" },
+        { "a@b.example,\n\tc@d.example", FROM_OK, "a@b.example c@d.example" },
+        { "", FROM_OK, "" },
+    };
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < NELEM(cases); i++) {
+        struct list_got g = { "" };
+        enum from_status st = from_list(cases[i].v, strlen(cases[i].v), list_each, &g);
+        if (st != cases[i].want || (st == FROM_OK && strcmp(g.text, cases[i].addrs) != 0))
+            report("from_list(\"%s\"): got %s \"%s\", want %s \"%s\"", cases[i].v,
+                   from_status_text(st), g.text, from_status_text(cases[i].want), cases[i].addrs);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_from_list),
         cmocka_unit_test(test_from_parse),
         cmocka_unit_test(test_from_limits),
         cmocka_unit_test(test_from_extract),
