@@ -36,4 +36,7 @@ int cli_doctor(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_sendmail(int argc, char **argv);
 
+/* doctor --connect (connect.c): cli_doctor calls it with its own argv */
+int doctor_connect(int argc, char **argv);
+
 #endif
