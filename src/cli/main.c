@@ -55,7 +55,7 @@ static const struct verb verbs[] = {
       "mail program would and explain why it cannot connect.", cli_doctor },
     { "send", "postino send --server HOST[:PORT] [--tls starttls|implicit|none] [--user U "
       "--password-file F] --from A --to B... [--subject S] [--header 'H: v']... "
-      "[--body TEXT | < message] [-v]",
+      "[--body TEXT | < message] [--cafile F] [--insecure] [--timeout S] [-v]",
       "Submit one message the way a mail program does, to test a setup.", cli_send },
     { "sendmail", "postino sendmail [-t] [-i] [-f SENDER] [-F NAME] [--] [RECIPIENT...] < message",
       "The sendmail command for cron, scripts and web applications: the message on\n"

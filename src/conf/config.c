@@ -22,7 +22,8 @@
 #include "util/xmalloc.h"
 
 enum key_kind { K_STRING, K_HOSTNAME, K_DOMAINS, K_LISTEN, K_SIZE, K_UINT,
-                K_DURATION, K_LOG, K_BOOL, K_DURATIONS, K_PORT, K_ZONES, K_NETWORKS };
+                K_DURATION, K_LOG, K_BOOL, K_DURATIONS, K_PORT, K_ZONES, K_NETWORKS,
+                K_ADDRESS };
 
 struct key {
     const char   *name;
@@ -34,6 +35,7 @@ struct key {
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
     { "hostname",               K_HOSTNAME, OFF(hostname),               NULL },
+    { "public_ip",              K_ADDRESS,  OFF(public_ip),              "" },
     { "data_dir",               K_STRING,   OFF(data_dir),               "./postino-data" },
     { "domains",                K_DOMAINS,  OFF(domains),                "localhost" },
     { "listen_smtp",            K_LISTEN,   OFF(listen_smtp),            "127.0.0.1:2525" },
@@ -406,6 +408,15 @@ set_value(struct config *cfg, const struct key *k, const char *value,
         cl->n = n;
         return true;
     }
+    case K_ADDRESS: {
+        unsigned char bin[sizeof(struct in6_addr)];
+        if (value[0] && inet_pton(AF_INET, value, bin) != 1 && inet_pton(AF_INET6, value, bin) != 1)
+            return err(errs, where, "%s: \"%s\" is not an IP address (like 203.0.113.5 or "
+                       "2001:db8::5)", k->name, value);
+        free(*(char **)base);
+        *(char **)base = xstrdup(value);
+        return true;
+    }
     case K_LOG:
         if (strcmp(value, "stderr") == 0)
             cfg->log = LOG_TO_STDERR;
@@ -453,6 +464,7 @@ config_free(struct config *cfg)
         return;
     free(cfg->path);
     free(cfg->hostname);
+    free(cfg->public_ip);
     free(cfg->data_dir);
     free_words(cfg->domains);
     free(cfg->listen_smtp.v);

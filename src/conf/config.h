@@ -36,6 +36,7 @@ struct config {
     char   *path;               /* the file read, NULL for none */
     bool    trial;              /* no file: the trial setup */
     char   *hostname;
+    char   *public_ip;          /* the address others see; "": found by postino doctor */
     char   *data_dir;
     char  **domains;            /* lower case, NULL-terminated */
     size_t  ndomains;

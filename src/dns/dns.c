@@ -45,6 +45,7 @@
 #include "util/xmalloc.h"
 
 #define DNS_TYPE_A          1
+#define DNS_TYPE_CNAME      5
 #define DNS_TYPE_PTR        12
 #define DNS_TYPE_MX         15
 #define DNS_TYPE_TXT        16
@@ -61,7 +62,7 @@
 #define DNS_LABEL_MAX       63
 #define DNS_SERVER_TEXT_MAX (INET6_ADDRSTRLEN + 8)   /* "[v6]:port" */
 
-enum dns_kind { DNS_KIND_MX, DNS_KIND_ADDR, DNS_KIND_TXT };   /* PTR answers as TXT */
+enum dns_kind { DNS_KIND_MX, DNS_KIND_ADDR, DNS_KIND_TXT };   /* PTR, CNAME answer as TXT */
 
 /*
  * One libunbound query: a dns_query has one (MX, TXT) or two (AAAA, then
@@ -161,7 +162,8 @@ sub_fail(struct dns_sub *s, enum dns_status st, const char *why)
 static void
 sub_clear(struct dns_sub *s)
 {
-    if ((s->rrtype == DNS_TYPE_TXT || s->rrtype == DNS_TYPE_PTR) && s->v.txt)
+    if ((s->rrtype == DNS_TYPE_TXT || s->rrtype == DNS_TYPE_PTR || s->rrtype == DNS_TYPE_CNAME)
+        && s->v.txt)
         for (size_t i = 0; i < s->n; i++)
             free(s->v.txt[i]);
     free(s->v.mx);      /* the union's pointers share their storage */
@@ -202,7 +204,8 @@ sub_decode(struct dns_sub *s, const struct ub_result *res)
     switch (s->rrtype) {
     case DNS_TYPE_MX:   s->v.mx = xcalloc(count, sizeof(*s->v.mx)); break;
     case DNS_TYPE_TXT:
-    case DNS_TYPE_PTR:  s->v.txt = xcalloc(count, sizeof(*s->v.txt)); break;
+    case DNS_TYPE_PTR:
+    case DNS_TYPE_CNAME: s->v.txt = xcalloc(count, sizeof(*s->v.txt)); break;
     default:            s->v.addr = xcalloc(count, sizeof(*s->v.addr)); break;
     }
     for (size_t i = 0; res->data[i] != NULL && n < count; i++) {
@@ -221,7 +224,8 @@ sub_decode(struct dns_sub *s, const struct ub_result *res)
             if ((s->v.txt[n] = dns_rdata_txt(p, len)) != NULL)
                 n++;
             break;
-        case DNS_TYPE_PTR: {
+        case DNS_TYPE_PTR:
+        case DNS_TYPE_CNAME: {
             char name[MX_HOST_MAX + 1];
             size_t used;
             if (dns_rdata_name(p, len, &used, name, sizeof(name)) && used == len)
@@ -592,6 +596,16 @@ struct dns_query *
 dns_ptr(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
     static const int types[] = { DNS_TYPE_PTR };
+    struct dns_query *q = query_new(d, DNS_KIND_TXT, name, types, 1, arg);
+
+    q->cb.txt = cb;
+    return q;
+}
+
+struct dns_query *
+dns_cname(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
+{
+    static const int types[] = { DNS_TYPE_CNAME };
     struct dns_query *q = query_new(d, DNS_KIND_TXT, name, types, 1, arg);
 
     q->cb.txt = cb;

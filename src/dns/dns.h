@@ -77,6 +77,14 @@ struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *
  * trailing dot) through a dns_txt_cb.
  */
 struct dns_query *dns_ptr(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+/*
+ * dns_cname - the CNAME record of name itself (asked as type CNAME, so
+ * nothing is followed): the alias's target as a host name (lower case,
+ * no trailing dot) through a dns_txt_cb; DNS_NODATA when name is no
+ * alias. The other lookups follow CNAMEs silently; this one tells, e.g.
+ * an MX host that is an alias (RFC 2181 10.3), for postino doctor.
+ */
+struct dns_query *dns_cname(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 /* dns_cancel - drop a query: its callback will not run */
 void dns_cancel(struct dns_query *q);
 
