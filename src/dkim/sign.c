@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -44,8 +45,14 @@ static const char *const signed_fields[] = {
 static bool
 should_sign(const char *name, size_t n)
 {
-    if (n > 5 && strncasecmp(name, "list-", 5) == 0)
+    if (n > 5 && strncasecmp(name, "list-", 5) == 0) {
+        /* Only a name h= can carry and a verifier can select: letters,
+         * digits, "-" and "_" (no ";" smuggling tags into our field). */
+        for (size_t i = 5; i < n; i++)
+            if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+                return false;
         return true;
+    }
     for (size_t i = 0; i < sizeof(signed_fields) / sizeof(signed_fields[0]); i++)
         if (strlen(signed_fields[i]) == n && strncasecmp(name, signed_fields[i], n) == 0)
             return true;

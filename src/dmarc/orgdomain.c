@@ -85,8 +85,8 @@ dmarc_org_domain(const struct dmarc_psl *psl, const char *domain, char *out, siz
         out[0] = '\0';
     if (n > 0 && domain[n - 1] == '.')
         n--;
-    if (n == 0 || n >= sizeof(d))
-        return false;
+    if (n == 0 || n >= sizeof(d) || domain[n - 1] == '.')
+        return false;               /* "x.." is no domain */
     for (size_t i = 0; i < n; i++) {
         char c = domain[i];
         d[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;

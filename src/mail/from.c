@@ -406,8 +406,10 @@ fill(const struct parser *p, struct from_addr *o, size_t ls, size_t le, size_t d
         const struct tok *t = &p->t.v[k];
         const char *src = t->kind == T_SPECIAL ? "." : p->v + t->off;
 
-        if (dn + t->len >= sizeof(o->domain))
+        if (dn + t->len >= sizeof(o->domain)) {
+            o->domain[0] = '\0';
             return FROM_TOO_LONG;
+        }
         for (size_t m = 0; m < t->len; m++) {
             char c = src[m];
             o->domain[dn++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -421,14 +423,18 @@ fill(const struct parser *p, struct from_addr *o, size_t ls, size_t le, size_t d
         for (size_t m = 0; m < t->len; m++) {
             if (src[m] == '\n')
                 continue;           /* folding inside a quoted string */
-            if (an + 1 >= sizeof(o->address))
+            if (an + 1 >= sizeof(o->address)) {
+                o->address[0] = '\0';
                 return FROM_TOO_LONG;
+            }
             o->address[an++] = src[m];
         }
     }
     if (dn > 0) {
-        if (an + 1 + dn >= sizeof(o->address))
+        if (an + 1 + dn >= sizeof(o->address)) {
+            o->address[0] = '\0';
             return FROM_TOO_LONG;
+        }
         o->address[an++] = '@';
         memcpy(o->address + an, o->domain, dn);
         an += dn;

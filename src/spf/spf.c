@@ -156,6 +156,8 @@ name_canon(const char *in, char out[SPF_NAME_MAX + 1])
         }
         out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
     }
+    if (label == 0)
+        return false;               /* "x.." : a last label that is empty */
     out[n] = '\0';
     return true;
 }

@@ -573,6 +573,8 @@ test_org_domain(void **state)
         { "mail.b\xc3\xbc" "cher.de",   "b\xc3\xbc" "cher.de" },
         { "x.xn--bcher-kva.example",    "xn--bcher-kva.example" },
         { "",                           NULL },
+        /* not a domain (fuzz_dmarc): no trailing dot comes back */
+        { "example.com..",              NULL },
         { ".",                          NULL },
     };
 

@@ -707,6 +707,10 @@ static const struct own_case own_cases[] = {
       SPF_NONE, "not an IP address", "", 1, 0, NULL },
     { "not a domain: none at once", "", IP4, "a@localhost", "localhost", NULL, SPF_NONE,
       "not a domain name", "", 1, 0, NULL },
+    /* an MX host "x.." is no name (fuzz_spf): never asked as "x." */
+    { "mx: a host with an empty last label is skipped",
+      "zone example.org\nTXT \"v=spf1 mx -all\"\nMX 10 x..\n",
+      IP4, "a@example.org", "example.org", NULL, SPF_FAIL, "-all", NULL, 3, 1, NULL },
     /* mx: the MX names' address lookups come in one batch */
     { "mx: three hosts asked at once",
       "zone example.org\nTXT \"v=spf1 mx -all\"\nMX 10 a.example.org\nMX 20 B.example.org.\n"
