@@ -571,7 +571,12 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     buf_free(&errs);
     sv.smtp.on_close = on_session_close;
     sv.smtp.on_close_arg = &sv;
-    sv.smtp.commitq = workq_new(sv.base, "commit", 1, COMMIT_BATCH, spool_commit_run, spool);
+    /* The commit workers queue messages, or deliver them at once when
+     * every recipient is a local mailbox (maildir_commit_run). The host
+     * name is fixed here for the Maildir file names. */
+    struct maildir_ctx commit_mctx = { spool, xstrdup(sv.cfg->hostname) };
+    sv.smtp.commitq = workq_new(sv.base, "commit", 1, COMMIT_BATCH, maildir_commit_run,
+                                &commit_mctx);
     sv.dns = dns_new(sv.base, sv.cfg->dns_servers, err, sizeof(err));
     if (!sv.dns)
         log_fatal("DNS: %s", err);
@@ -660,6 +665,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     dmarc_psl_free(msgauth.psl);
     SSL_CTX_free(sv.smtp.tls);
     spool_close(spool);
+    free((char *)commit_mctx.hostname);
     event_base_free(sv.base);
     log_info("stopped");
     close(lockfd);

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "deliver/maildir.h"
+#include "mail/smtp_cmd.h"
 #include "util/fsutil.h"
 #include "util/xmalloc.h"
 
@@ -25,12 +26,13 @@ struct copy {
     char                dst[PATH_MAX];
 };
 
-/* copy_write - write one copy into the mailbox's tmp/; 0 or errno */
+/* copy_write - write one copy of env's message for recipient c->rcpt
+ * into the mailbox's tmp/; 0 or errno */
 static int
-copy_write(const struct maildir_ctx *ctx, struct copy *c, const char *body, size_t bodylen)
+copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct copy *c,
+           const char *body, size_t bodylen)
 {
     static unsigned long counter;
-    const struct envelope *env = c->job->env;
     const char *mailbox = env->rcpts[c->rcpt].mailbox;
     const char *at = strrchr(mailbox, '@');
     char dir[PATH_MAX], head[1024];
@@ -208,7 +210,7 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
             struct copy *c = &copies[ncopies];
             c->job = job;
             c->rcpt = i;
-            int we = copy_write(ctx, c, data + off, len - off);
+            int we = copy_write(ctx, job->env, c, data + off, len - off);
             if (we)
                 job->result[i] = we;
             else
@@ -265,5 +267,106 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
         spool_state_path(ctx->spool, job->env->id, path, sizeof(path));
         unlink(path);
     }
+    free(copies);
+}
+
+/* ---- direct delivery at commit time ------------------------------- */
+
+/* direct_ok - may c be delivered at once instead of queued? */
+static bool
+direct_ok(const struct spool_commit *c)
+{
+    const struct envelope *env = c->env;
+    if (!c->direct || env->nrcpts == 0)
+        return false;
+    for (size_t i = 0; i < env->nrcpts; i++)
+        if (env->rcpts[i].remote || (env->rcpts[i].notify & NOTIFY_SUCCESS)
+            || strchr(env->rcpts[i].mailbox, '@') == NULL)
+            return false;           /* the queue's work: relay, or a success notice */
+    return true;
+}
+
+/* unlink_copies - take back every copy of one message (before its 250) */
+static void
+unlink_copies(struct copy *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unlink(v[k].tmp);
+        unlink(v[k].dst);
+    }
+}
+
+void
+maildir_commit_run(struct workq_item **items, size_t n, void *arg)
+{
+    const struct maildir_ctx *ctx = arg;
+    struct workq_item **queued = xcalloc(n ? n : 1, sizeof(*queued));
+    struct copy **copies = xcalloc(n ? n : 1, sizeof(*copies));
+    size_t nq = 0, ndirect = 0;
+
+    /* 1. The copies of every direct message into tmp/; a message whose
+     *    copies cannot all be written goes to the queue instead. */
+    for (size_t j = 0; j < n; j++) {
+        struct spool_commit *c = (struct spool_commit *)items[j];
+        const struct envelope *env = c->env;
+        c->delivered = false;
+        if (!direct_ok(c)) {
+            queued[nq++] = items[j];
+            continue;
+        }
+        copies[j] = xcalloc(env->nrcpts, sizeof(struct copy));
+        size_t k = 0;
+        for (; k < env->nrcpts; k++) {
+            copies[j][k].rcpt = k;
+            if (copy_write(ctx, env, &copies[j][k], c->content.data, c->content.len) != 0)
+                break;
+        }
+        if (k < env->nrcpts) {
+            unlink_copies(copies[j], k);
+            free(copies[j]);
+            copies[j] = NULL;
+            queued[nq++] = items[j];
+            continue;
+        }
+        c->delivered = true;
+        ndirect++;
+    }
+    /* 2. The others, to the queue as always (with its own syncs). */
+    if (nq)
+        spool_commit_run(queued, nq, ctx->spool);
+    free(queued);
+
+    /* 3. One sync for all the copies, the renames into new/, one more
+     *    sync for the renames: only then may the 250 be sent. */
+    if (ndirect) {
+        int e = spool_sync(ctx->spool) < 0 ? errno : 0;
+        for (size_t j = 0; j < n; j++) {
+            struct spool_commit *c = (struct spool_commit *)items[j];
+            if (!c->delivered)
+                continue;
+            for (size_t k = 0; k < c->env->nrcpts && !e; k++)
+                if (rename(copies[j][k].tmp, copies[j][k].dst) < 0)
+                    e = errno;
+            if (e) {
+                unlink_copies(copies[j], c->env->nrcpts);
+                c->delivered = false;
+                c->error = e;
+                e = 0;
+            }
+        }
+        if (spool_sync(ctx->spool) < 0) {
+            e = errno;
+            for (size_t j = 0; j < n; j++) {
+                struct spool_commit *c = (struct spool_commit *)items[j];
+                if (c->delivered) {
+                    unlink_copies(copies[j], c->env->nrcpts);
+                    c->delivered = false;
+                    c->error = e;
+                }
+            }
+        }
+    }
+    for (size_t j = 0; j < n; j++)
+        free(copies[j]);
     free(copies);
 }

@@ -44,6 +44,19 @@ struct maildir_job {
     bool              complete; /* nothing left to do: the queue files are gone */
 };
 
+/*
+ * maildir_commit_run - the commit workers' run function (arg: a struct
+ * maildir_ctx). A message whose spool_commit asks for it (direct) and
+ * whose recipients are all local mailboxes wanting no success notice is
+ * delivered at once instead of queued: its copies are written into tmp/,
+ * one syncfs for the batch, renamed into new/, one more syncfs, and only
+ * then the 250 (c->delivered). No queue file is written for it. Any
+ * other message, and one whose copies cannot all be written, goes to
+ * spool_commit_run() as before. A failure after some copies were renamed
+ * takes them all back: the client was not told 250, so it sends again.
+ */
+void maildir_commit_run(struct workq_item **items, size_t n, void *arg);
+
 /* maildir_run - workq run function; arg is a struct maildir_ctx */
 void maildir_run(struct workq_item **items, size_t n, void *arg);
 

@@ -17,6 +17,7 @@
 #ifndef POSTINO_QUEUE_SPOOL_H
 #define POSTINO_QUEUE_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "queue/envelope.h"
@@ -42,6 +43,8 @@ struct spool_commit {
     struct envelope  *env;
     struct buf        content;  /* the message, LF line ends */
     int               error;
+    bool              direct;   /* deliver it at once when it can (maildir_commit_run) */
+    bool              delivered;/* it was: no queue file, every copy is in new/ */
 };
 
 /* spool_commit_run - workq run function: durably commit a batch */

@@ -950,12 +950,25 @@ commit_done(struct workq_item *item)
     struct smtp_commit *c = (struct smtp_commit *)item;
     struct smtp_session *s = c->sess;
     struct envelope *env = c->sc.env;
+    char id[sizeof(env->id)];
 
-    if (c->sc.error == 0) {
+    memcpy(id, env->id, sizeof(id));
+    if (c->sc.error == 0 && c->sc.delivered) {
+        /* Delivered with the commit: no queue, no scheduler. */
+        log_info("%s: client=unknown[%s], helo=<%s>", env->id, env->client_ip, env->helo);
+        log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (delivered at once)",
+                 env->id, env->sender, env->size, env->nrcpts);
+        for (size_t i = 0; i < env->nrcpts; i++)
+            log_info("%s: to=<%s>, orig_to=<%s>, relay=local, delay=0, dsn=2.0.0, "
+                     "status=sent (delivered to maildir)", env->id, env->rcpts[i].mailbox,
+                     env->rcpts[i].orig);
+        log_info("%s: removed", env->id);
+        envelope_free(env);
+    } else if (c->sc.error == 0) {
         log_info("%s: client=unknown[%s], helo=<%s>", env->id, env->client_ip, env->helo);
         log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)",
                  env->id, env->sender, env->size, env->nrcpts);
-        scheduler_add(c->ctx->sched, env);
+        scheduler_add(c->ctx->sched, env);     /* the scheduler's now */
     } else {
         log_error("%s: cannot queue the message: %s", env->id, strerror(c->sc.error));
         envelope_free(env);
@@ -965,7 +978,7 @@ commit_done(struct workq_item *item)
         s->commit = NULL;
         if (c->sc.error == 0) {
             s->messages++;
-            smtp_reply(s, 250, "2.0.0 Ok: queued as %s", env->id);
+            smtp_reply(s, 250, "2.0.0 Ok: queued as %s", id);
         } else if (c->sc.error == ENOSPC || c->sc.error == EDQUOT) {
             smtp_reply(s, 452, "4.3.1 Insufficient system storage");
         } else {
@@ -1137,6 +1150,7 @@ tx_commit(struct smtp_session *s)
     c->sc.spool = s->ctx->spool;
     c->sc.env = tx->env;
     c->sc.content = tx->content;            /* moved, not copied */
+    c->sc.direct = true;                    /* delivered at once when all is local */
     c->sc.item.done = commit_done;
     tx->env = NULL;
     buf_init(&tx->content);

@@ -86,12 +86,23 @@ def _kill_leftovers():
 # Ports
 
 
+_ports_given = []
+
+
 def free_port(host=HOST):
-    """free_port - a TCP port nobody listens on now (bind to port 0)."""
+    """free_port - a TCP port nobody listens on now (bind to port 0), and
+    not one of the last ports handed out: the kernel may give the same
+    free port twice in a row, and a server's five listeners are asked for
+    before any of them binds."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    while True:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.append(port)
+            del _ports_given[:-64]
+            return port
 
 
 def _proc_net_addr(host):
