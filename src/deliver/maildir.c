@@ -339,9 +339,10 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
     /* 3. One sync for all the copies, the renames into new/, one more
      *    sync for the renames: only then may the 250 be sent. */
     if (ndirect) {
-        int e = spool_sync(ctx->spool) < 0 ? errno : 0;
+        int se = spool_sync(ctx->spool) < 0 ? errno : 0;
         for (size_t j = 0; j < n; j++) {
             struct spool_commit *c = (struct spool_commit *)items[j];
+            int e = se;             /* a failed sync fails every message */
             if (!c->delivered)
                 continue;
             for (size_t k = 0; k < c->env->nrcpts && !e; k++)
@@ -351,11 +352,10 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
                 unlink_copies(copies[j], c->env->nrcpts);
                 c->delivered = false;
                 c->error = e;
-                e = 0;
             }
         }
         if (spool_sync(ctx->spool) < 0) {
-            e = errno;
+            int e = errno;
             for (size_t j = 0; j < n; j++) {
                 struct spool_commit *c = (struct spool_commit *)items[j];
                 if (c->delivered) {
