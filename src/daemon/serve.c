@@ -86,6 +86,8 @@ struct server {
     struct listener       *listeners;
     size_t                 nlisteners;
     struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
+    struct event          *log_timer;       /* flushes the log buffer ... */
+    struct event          *log_now;         /* ... and at the end of a loop turn */
     struct dns            *dns;
     struct relay          *relay;
     struct ipcount        *iptab[IPTAB_SIZE];
@@ -255,6 +257,23 @@ accept_error_cb(struct evconnlistener *l, void *arg)
     (void)l;
     /* EMFILE and the like: logged; libevent keeps the listener going. */
     log_error("accept: %s", evutil_socket_error_to_string(e));
+}
+
+/* log_timer_cb - the buffered log lines out, every LOG_FLUSH_MS */
+static void
+log_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
+}
+
+/* log_wake - the first buffered line of a turn: flush when it ends */
+static void
+log_wake(void *arg)
+{
+    event_active(arg, EV_TIMEOUT, 0);
 }
 
 /* stop_check_cb - exit the loop once the last session and commit are done */
@@ -626,7 +645,15 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     log_info("postino ready: hostname=%s, domains=%s%s, data_dir=%s", sv.cfg->hostname,
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
+    /* From now on info lines are written in batches (see log.c). */
+    struct timeval flush_every = { 0, 50000 };
+    sv.log_timer = event_new(sv.base, -1, EV_PERSIST, log_timer_cb, NULL);
+    event_add(sv.log_timer, &flush_every);
+    sv.log_now = event_new(sv.base, -1, 0, log_timer_cb, NULL);
+    log_set_buffered(true, log_wake, sv.log_now);
+
     event_base_dispatch(sv.base);
+    log_set_buffered(false, NULL, NULL);
     if (sv.stop_check)
         event_del(sv.stop_check);   /* it looks at the queues freed below */
 
@@ -648,6 +675,8 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     event_free(sv.sig_term);
     event_free(sv.sig_int);
     event_free(sv.sig_hup);
+    event_free(sv.log_timer);
+    event_free(sv.log_now);
     if (sv.stop_check)
         event_free(sv.stop_check);
     for (size_t i = 0; i < IPTAB_SIZE; i++)

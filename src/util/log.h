@@ -15,6 +15,14 @@
 enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
 void log_open(enum log_target target);
+/*
+ * log_set_buffered - with on, info lines to stderr wait in a buffer until
+ * log_flush() or a warning; the first line of a batch logged on the
+ * calling thread (the event loop's) calls wake(arg), which must arrange a
+ * log_flush() soon without logging. Off flushes.
+ */
+void log_set_buffered(bool on, void (*wake)(void *arg), void *arg);
+void log_flush(void);
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
