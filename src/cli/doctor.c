@@ -169,31 +169,6 @@ on_addr(void *arg, enum dns_status st, const struct sockaddr_storage *v, size_t 
     answer_done(a, st, why);
 }
 
-/*
- * name_ok - can name go to the resolver as it is: letters, digits, '-',
- * '_' in labels of 1..63, at most 253 in all. SPF macros can make names
- * of any octet; those are answered "no such name", as msgauth does.
- */
-static bool
-name_ok(const char *name)
-{
-    size_t label = 0, n = 0;
-
-    for (const char *p = name; *p; p++, n++) {
-        if (*p == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-        } else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
-            if (++label > 63)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return n > 0 && n <= 253 && label > 0;
-}
-
 /* fill - *ans from a known answer */
 static void
 fill(const struct answer *a, struct doctor_answer *ans)
@@ -236,7 +211,7 @@ lookup(void *arg, enum doctor_qtype type, const char *name, struct doctor_answer
         a->name = xstrdup(norm);
         a->next = r->answers;
         r->answers = a;
-        if (!name_ok(norm)) {
+        if (!dns_name_ok(norm)) {
             a->asked = a->known = true;
             a->st = DOCTOR_DNS_NXDOMAIN;
             snprintf(a->why, sizeof(a->why), "invalid name");

@@ -12,7 +12,7 @@
  *   -f ADDR, -r ADDR   the envelope sender (default: LOGIN@first domain)
  *   -F NAME       the full name, for a From field made when there is none
  *   -C FILE, -c FILE   the configuration; -o key=value overrides a key
- *   -bm           deliver mail (the default); -v, -U, -G, -oXXX, -B, -N,
+ *   -bm           deliver mail (the default); -v, -U, -G, other -o..., -B, -N,
  *                 -R, -V, -X, -L are accepted and ignored
  *   --            the end of the options
  *

@@ -28,9 +28,9 @@
  * only, whatever its algorithm. Any other name in the folder is ignored:
  * renaming "s202511.rsa.pem" to "s202511.rsa.pem.old" retires a key.
  * The newest key of an algorithm (file modification time, then the
- * greater selector) is the one that signs. XXX A key signs as soon as it
- * exists, before its record may be in the DNS: dkim_key_matches_record()
- * lets the server check the published record first.
+ * greater selector) is the one that signs. A key signs as soon as it
+ * exists, before its record may be in the DNS; postino doctor reports a
+ * key whose record is missing or different (dkim_key_matches_record()).
  *
  * l= (body length): a signature is verified over the l octets it covers,
  * as RFC 6376 3.5 says, but only a signature that covers the whole body

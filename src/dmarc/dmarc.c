@@ -218,7 +218,7 @@ dmarc_evaluate(const struct dmarc_psl *psl, const struct dmarc_discovery *d,
         return;
     }
     if (temp) {
-        /* XXX RFC 7489 has no word on this: a DKIM key or SPF record that
+        /* RFC 7489 has no word on this: a DKIM key or SPF record that
          * could not be fetched might have passed, so no verdict yet */
         out->result = DMARC_RESULT_TEMPERROR;
         return;

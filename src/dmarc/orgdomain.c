@@ -46,7 +46,7 @@ dmarc_psl_open(const char *path, char *err, size_t errlen)
         psl->source = xstrdup(file);
         return psl;
     }
-    /* XXX libpsl's built-in list is as old as the library */
+    /* libpsl's built-in list is as old as the library: only a fallback */
     psl->ctx = psl_builtin();
     if (psl->ctx == NULL) {
         free(psl);

@@ -22,6 +22,7 @@
  * to the four statuses of dns.h and owns the queries' lifecycles. It does
  * not choose among MX hosts (relay/mx.c) and does not validate DNSSEC.
  */
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -610,6 +611,26 @@ dns_cname(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 
     q->cb.txt = cb;
     return q;
+}
+
+bool
+dns_name_ok(const char *name)
+{
+    size_t label = 0, n = 0;
+
+    for (const char *p = name; *p; p++, n++) {
+        if (*p == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return n > 0 && n <= 253 && label > 0;
 }
 
 void

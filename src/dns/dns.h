@@ -16,6 +16,7 @@
 #ifndef POSTINO_DNS_DNS_H
 #define POSTINO_DNS_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -85,6 +86,14 @@ struct dns_query *dns_ptr(struct dns *d, const char *name, dns_txt_cb cb, void *
  * an MX host that is an alias (RFC 2181 10.3), for postino doctor.
  */
 struct dns_query *dns_cname(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+/*
+ * dns_name_ok - can name go to the resolver as it is: letters, digits,
+ * '-' and '_' in labels of 1..63 octets, at most 253 in all, no empty
+ * label. SPF macros can make names of any octet; callers answer those
+ * "no such name" without asking.
+ */
+bool dns_name_ok(const char *name);
+
 /* dns_cancel - drop a query: its callback will not run */
 void dns_cancel(struct dns_query *q);
 

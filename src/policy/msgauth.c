@@ -167,27 +167,6 @@ status_of(enum dns_status st)
     }
 }
 
-/* dns_name_ok - can name go to the resolver as it is? SPF macros can
- * make names with any octet; those are answered "no such name". */
-static bool
-dns_name_ok(const char *name)
-{
-    size_t label = 0, n = 0;
-    for (const char *p = name; *p; p++, n++) {
-        if (*p == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-        } else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
-            if (++label > 63)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return n > 0 && n <= 253 && label > 0;
-}
-
 static struct ask *
 ask_take(struct msgauth_job *j, struct ask *a)
 {

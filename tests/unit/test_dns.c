@@ -531,6 +531,27 @@ test_txt(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* test_name_ok - which names go to the resolver as they are */
+static void
+test_name_ok(void **state)
+{
+    static const struct { const char *name; bool ok; } cases[] = {
+        { "example.test", true }, { "_dmarc.example.test", true }, { "a-b.c_d.e", true },
+        { "x", true }, { "", false }, { ".", false }, { "x..y", false }, { ".x", false },
+        { "x.", false }, { "a b.test", false }, { "%{i}.test", false },
+        { "b\xc3\xbc" "cher.de", false },
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test", true },
+        { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test", false },
+    };
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < NELEM(cases); i++)
+        if (dns_name_ok(cases[i].name) != cases[i].ok)
+            report("dns_name_ok(\"%s\"): got %d, want %d", cases[i].name, !cases[i].ok,
+                   cases[i].ok);
+    assert_int_equal(failures, 0);
+}
+
 /* test_ptr - reverse names, answered as host names (for SPF's ptr) */
 static void
 test_ptr(void **state)
@@ -813,6 +834,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_addr, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_txt, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ptr, fx_setup, fx_teardown),
+        cmocka_unit_test(test_name_ok),
         cmocka_unit_test_setup_teardown(test_many_records, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_local_zones, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_silent, fx_setup, fx_teardown),
