@@ -66,11 +66,65 @@ smtp_enter_state(struct smtp_session *s, enum smtp_state st)
     s->state = st;
 }
 
+static void output_drained(struct smtp_session *s);
+
+/*
+ * smtp_out - the buffer replies go to; they leave at the end of this
+ * loop turn (smtp_flush), or earlier when smtp_flush is called.
+ */
+struct evbuffer *
+smtp_out(struct smtp_session *s)
+{
+    if (!s->flush_pending && !s->released) {
+        s->flush_pending = true;
+        event_active(s->flush_ev, EV_TIMEOUT, 0);
+    }
+    return s->out;
+}
+
+/*
+ * smtp_flush - send the replies waiting in s->out. On plain TCP with
+ * nothing queued in the bufferevent they are written to the socket here;
+ * whatever the socket does not take (and everything under TLS) goes to
+ * the bufferevent, which sends it when the socket is writable.
+ */
+void
+smtp_flush(struct smtp_session *s)
+{
+    struct evbuffer *bout = bufferevent_get_output(s->bev);
+
+    s->flush_pending = false;
+    if (evbuffer_get_length(s->out) == 0)
+        return;
+    if (!s->tls && evbuffer_get_length(bout) == 0) {
+        while (evbuffer_get_length(s->out) > 0
+               && evbuffer_write(s->out, bufferevent_getfd(s->bev)) > 0)
+            ;
+    }
+    /* EAGAIN, an error (the bufferevent's own write reports it), or TLS */
+    if (evbuffer_get_length(s->out) > 0)
+        evbuffer_add_buffer(bout, s->out);
+    if (s->out_blocked && evbuffer_get_length(bout) <= SMTP_OUT_HIGH / 2)
+        output_drained(s);
+}
+
+/* flush_cb - the end of the loop turn in which replies were queued */
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct smtp_session *s = arg;
+    (void)fd;
+    (void)what;
+
+    if (!s->released)
+        smtp_flush(s);
+}
+
 /* smtp_reply - send one reply line; code >= 400 counts as an error */
 void
 smtp_reply(struct smtp_session *s, int code, const char *fmt, ...)
 {
-    struct evbuffer *out = bufferevent_get_output(s->bev);
+    struct evbuffer *out = smtp_out(s);
     va_list ap;
 
     evbuffer_add_printf(out, "%d ", code);
@@ -139,6 +193,8 @@ free_cb(evutil_socket_t fd, short what, void *arg)
     }
     bufferevent_free(s->bev);
     event_free(s->free_ev);
+    event_free(s->flush_ev);
+    evbuffer_free(s->out);
     free(s);
 }
 
@@ -184,6 +240,8 @@ session_release(struct smtp_session *s)
     ctx->nsessions--;
     if (ctx->on_close)
         ctx->on_close(ctx->on_close_arg, s->ip);
+    event_del(s->flush_ev);
+    s->flush_pending = false;
     evtimer_del(s->free_ev);
     event_active(s->free_ev, EV_TIMEOUT, 0);
 }
@@ -208,18 +266,35 @@ close_when_flushed(struct smtp_session *s)
         session_release(s);
 }
 
+/*
+ * output_drained - the output went below the low-water mark: if reading
+ * had stopped for it, read again, starting with the commands that are
+ * already buffered (no read event will come for those).
+ */
+static void
+output_drained(struct smtp_session *s)
+{
+    if (!s->out_blocked)
+        return;
+    s->out_blocked = false;
+    if (s->state == SMTP_STATE_COMMIT || s->state == SMTP_STATE_AUTH_CHECK
+        || s->state == SMTP_STATE_CHECK || s->state == SMTP_STATE_CLOSING)
+        return;                     /* their completion reads again */
+    bufferevent_enable(s->bev, EV_READ);
+    smtp_session_process(s);
+}
+
 static void
 write_cb(struct bufferevent *bev, void *arg)
 {
     struct smtp_session *s = arg;
+    (void)bev;
 
     if (s->state == SMTP_STATE_CLOSING) {
         close_when_flushed(s);
         return;
     }
-    /* Output drained below the mark: read again. */
-    if (s->state != SMTP_STATE_COMMIT && s->state != SMTP_STATE_AUTH_CHECK)
-        bufferevent_enable(bev, EV_READ);
+    output_drained(s);
 }
 
 /* smtp_session_close - flush what is pending, then free the session */
@@ -229,6 +304,7 @@ smtp_session_close(struct smtp_session *s)
     smtp_enter_state(s, SMTP_STATE_CLOSING);
     dnsbl_check_cancel(s->dnsbl);       /* no greeting will follow */
     s->dnsbl = NULL;
+    smtp_flush(s);
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     /* A client that never reads its last reply does not keep us. */
@@ -463,6 +539,8 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
     s->ctx = ctx;
     s->kind = kind;
     s->free_ev = evtimer_new(ctx->base, free_cb, s);
+    s->flush_ev = event_new(ctx->base, -1, 0, flush_cb, s);
+    s->out = evbuffer_new();
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
     if (kind == SMTP_KIND_LOCAL)
         local_peer(s, fd);
@@ -471,6 +549,8 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
         if (!(ssl = tls_new(s))) {
             evutil_closesocket(fd);
             event_free(s->free_ev);
+            event_free(s->flush_ev);
+            evbuffer_free(s->out);
             free(s);
             ctx->on_close(ctx->on_close_arg, ip);
             return;
@@ -484,6 +564,7 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
     }
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(s->bev, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_IN_HIGH);
     s->next = ctx->sessions;
     if (ctx->sessions)
         ctx->sessions->prev = s;
@@ -568,7 +649,7 @@ cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
         smtp_reply(s, 250, "%s", cfg->hostname);
         return;
     }
-    struct evbuffer *out = bufferevent_get_output(s->bev);
+    struct evbuffer *out = smtp_out(s);
     evbuffer_add_printf(out,
         "250-%s\r\n"
         "250-PIPELINING\r\n"
@@ -612,13 +693,20 @@ static struct resolve_ctx
 resolve_ctx_of(struct smtp_ctx *ctx)
 {
     struct buf aerr = BUF_INIT;
+    struct timeval turn;
 
-    /* The users and aliases files may have changed since the last look. */
-    users_refresh(ctx->users);
-    aliases_refresh(ctx->aliases, &aerr);
-    if (aerr.len)
-        log_warn("%.*s", (int)aerr.len - 1, aerr.data);
-    buf_free(&aerr);
+    /* The users and aliases files may have changed since the last look:
+     * looked at once a loop turn (the time libevent cached for the
+     * turn), not for every recipient: two stat() calls a message saved. */
+    event_base_gettimeofday_cached(ctx->base, &turn);
+    if (timercmp(&turn, &ctx->files_seen, !=)) {
+        ctx->files_seen = turn;
+        users_refresh(ctx->users);
+        aliases_refresh(ctx->aliases, &aerr);
+        if (aerr.len)
+            log_warn("%.*s", (int)aerr.len - 1, aerr.data);
+        buf_free(&aerr);
+    }
     return (struct resolve_ctx){ ctx->cfg, ctx->users, ctx->aliases };
 }
 
@@ -1156,8 +1244,9 @@ tx_commit(struct smtp_session *s)
     buf_init(&tx->content);
     smtp_tx_reset(s);
     s->commit = c;
+    /* Reading goes on (bounded by SMTP_IN_HIGH): turning it off and on
+     * again would cost two epoll_ctl calls a message. */
     smtp_enter_state(s, SMTP_STATE_COMMIT);
-    bufferevent_disable(s->bev, EV_READ);
     workq_push(s->ctx->commitq, &c->sc.item);
 }
 
@@ -1299,6 +1388,7 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
         return;
     }
     smtp_reply(s, 220, "2.0.0 Ready to start TLS");
+    smtp_flush(s);                      /* in the clear, before the filter */
     /* The bytes pipelined after STARTTLS are thrown away (CVE-2011-0411). */
     if (!conn_starttls(ctx->base, &s->bev, ssl, "", "STARTTLS", s->ip)) {
         log_error("unknown[%s]: cannot start TLS", s->ip);
@@ -1308,6 +1398,7 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
     struct bufferevent *tb = s->bev;
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(tb, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
+    bufferevent_setwatermark(tb, EV_READ, 0, SMTP_IN_HIGH);
     /* RFC 3207 4.2: forget everything learnt before; EHLO again. */
     s->tls = true;
     s->helo[0] = '\0';
@@ -1464,8 +1555,10 @@ smtp_session_process(struct smtp_session *s)
             smtp_session_close(s);
             return;
         }
-        if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH) {
-            bufferevent_disable(s->bev, EV_READ);   /* write_cb resumes */
+        if (evbuffer_get_length(bufferevent_get_output(s->bev))
+            + evbuffer_get_length(s->out) > SMTP_OUT_HIGH) {
+            bufferevent_disable(s->bev, EV_READ);   /* output_drained resumes */
+            s->out_blocked = true;
             return;
         }
         size_t avail = evbuffer_get_length(in);

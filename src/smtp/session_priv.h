@@ -27,6 +27,8 @@
 /* Stop reading while this much output is waiting: a client that
  * pipelines without reading replies cannot make us buffer without end. */
 #define SMTP_OUT_HIGH   (256 * 1024)
+/* Input held unread while a message commits or a check runs: past this, reading pauses. */
+#define SMTP_IN_HIGH    (256 * 1024)
 
 enum smtp_state {
     SMTP_STATE_INIT,        /* greeted, no HELO/EHLO yet */
@@ -101,6 +103,17 @@ struct smtp_session {
     bool                 released;      /* ended; freed by free_ev */
     struct event        *free_ev;       /* deferred free; also the closing deadline */
     struct evbuffer_cb_entry *under_cb; /* closing: watching the socket's output */
+    /*
+     * Replies wait in out until the end of the loop turn (flush_ev, made
+     * active, costs no system call), so that the replies of a pipelined
+     * group leave in one write; on plain TCP with nothing queued in bev
+     * they are written to the socket at once, which saves the two
+     * epoll_ctl calls of arming and disarming bev's write event.
+     */
+    struct evbuffer     *out;
+    struct event        *flush_ev;
+    bool                 flush_pending; /* flush_ev is active */
+    bool                 out_blocked;   /* reading stopped: too much output queued */
     char                 line[SMTP_LINE_MAX + 1];
 };
 
@@ -125,6 +138,8 @@ smtp_trusted(const struct smtp_session *s)
 void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
 void smtp_reply(struct smtp_session *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+struct evbuffer *smtp_out(struct smtp_session *s);
+void smtp_flush(struct smtp_session *s);
 void smtp_tx_reset(struct smtp_session *s);
 void smtp_set_timeouts(struct smtp_session *s);
 void smtp_session_close(struct smtp_session *s);

@@ -58,6 +58,7 @@ struct smtp_ctx {
     struct msgauth_ctx  *msgauth;    /* SPF, DKIM, DMARC; DKIM signing (NULL: none) */
     bool                 stopping;   /* shutting down: finish, then close */
     bool                 stress;     /* connections run short: smtp_stress_timeout */
+    struct timeval       files_seen; /* loop turn of the last users/aliases check */
     struct smtp_session *sessions;   /* every live session */
     size_t               nsessions;
     /* called when a session ends, to keep the connection counts */

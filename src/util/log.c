@@ -97,13 +97,18 @@ log_vline(int prio, const char *level, const char *fmt, va_list ap)
         syslog(prio, "%s%s", level, line);
         return;
     }
+    /* postino never forks, so the pid is asked once (glibc's getpid is a
+     * system call, and this runs for every line). */
+    static pid_t pid;
+    if (!pid)
+        pid = getpid();
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ postino[%ld]: %s",
-                          (long)(tv.tv_usec / 1000), (long)getpid(), level);
+                          (long)(tv.tv_usec / 1000), (long)pid, level);
     int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     if (m < 0)
         m = 0;
