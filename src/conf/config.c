@@ -44,6 +44,9 @@ static const struct key keys[] = {
     { "listen_pop3",            K_LISTEN,   OFF(listen_pop3),            "127.0.0.1:2110" },
     { "listen_pop3s",           K_LISTEN,   OFF(listen_pop3s),           "127.0.0.1:2995" },
     { "pop3_timeout",           K_DURATION, OFF(pop3_timeout),           "10m" },
+    { "listen_imap",            K_LISTEN,   OFF(listen_imap),            "127.0.0.1:2143" },
+    { "listen_imaps",           K_LISTEN,   OFF(listen_imaps),           "127.0.0.1:2993" },
+    { "imap_timeout",           K_DURATION, OFF(imap_timeout),           "30m" },
     { "tls_cert",               K_STRING,   OFF(tls_cert),               "" },
     { "tls_key",                K_STRING,   OFF(tls_key),                "" },
     { "tls_handshake_timeout",  K_DURATION, OFF(tls_handshake_timeout),  "30s" },
@@ -472,6 +475,8 @@ config_free(struct config *cfg)
     free(cfg->listen_submissions.v);
     free(cfg->listen_pop3.v);
     free(cfg->listen_pop3s.v);
+    free(cfg->listen_imap.v);
+    free(cfg->listen_imaps.v);
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->dns_servers);

@@ -46,6 +46,9 @@ struct config {
     struct listen_list listen_pop3;         /* port 110: POP3 with STLS */
     struct listen_list listen_pop3s;        /* port 995: POP3 in implicit TLS */
     unsigned pop3_timeout;      /* seconds of silence before autologout (RFC 1939 3: >= 10m) */
+    struct listen_list listen_imap;         /* port 143: IMAP with STARTTLS */
+    struct listen_list listen_imaps;        /* port 993: IMAP in implicit TLS */
+    unsigned imap_timeout;      /* seconds of silence before autologout (RFC 9051 5.4: >= 30m) */
     char   *tls_cert;           /* PEM; NULL or "": the self-signed one */
     char   *tls_key;
     bool    tls_selfsigned;     /* no tls_cert: <data_dir>/tls/{cert,key}.pem, made if missing */

@@ -49,6 +49,7 @@
 #include "tls/tls.h"
 #include "smtp/smtp.h"
 #include "pop3/pop3.h"
+#include "imap/imap.h"
 #include "policy/ratelimit.h"
 #include "policy/msgauth.h"
 #include "dmarc/dmarc.h"
@@ -67,12 +68,15 @@ struct ipcount {
     char            ip[64];
 };
 
+/* What a listener serves. */
+enum proto { PROTO_SMTP, PROTO_POP3, PROTO_POP3S, PROTO_IMAP, PROTO_IMAPS };
+
 /* What a listener passes to accept_cb. */
 struct listener {
     struct server          *sv;
     struct evconnlistener  *l;
     enum smtp_kind          kind;
-    int                     pop3;       /* 0: SMTP; 1: POP3 (STLS); 2: POP3 in TLS */
+    enum proto              proto;
 };
 
 struct server {
@@ -83,6 +87,7 @@ struct server {
     size_t                 noverrides;
     struct smtp_ctx        smtp;
     struct pop3_ctx        pop3;
+    struct imap_ctx        imap;
     struct listener       *listeners;
     size_t                 nlisteners;
     struct event          *sig_term, *sig_int, *sig_hup, *stop_check;
@@ -175,6 +180,17 @@ sockaddr_text(const struct sockaddr *sa, char *out, size_t outlen)
     }
 }
 
+/*
+ * reject_kind - how a refused connection is told: SMTP listeners by their
+ * kind; XXX POP3 and IMAP get an SMTP 421 inside TLS (SMTP_KIND_SUBMISSIONS),
+ * which their clients show as a failed connection, not as the reason.
+ */
+static enum smtp_kind
+reject_kind(const struct listener *li)
+{
+    return li->proto == PROTO_SMTP ? li->kind : SMTP_KIND_SUBMISSIONS;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
           int salen, void *arg)
@@ -208,7 +224,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (sv->nconn >= sv->cfg->max_connections) {
         log_warn("connection from unknown[%s] refused: too many connections (%u)",
                  ip, sv->nconn);
-        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
                                "Error: too many connections; try again later");
         return;
     }
@@ -216,7 +232,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if ((c ? c->n : 0) >= sv->cfg->max_connections_per_ip) {
         log_warn("connection from unknown[%s] refused: too many connections from "
                  "this address (%u)", ip, c ? c->n : 0);
-        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
                                "Error: too many connections from your address");
         return;
     }
@@ -224,7 +240,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
         && !ratelimit_take(sv->conn_rate, ip, sv->cfg->max_connection_rate, 1, ratelimit_now())) {
         log_warn("connection from unknown[%s] refused: more than %u connections a minute "
                  "(max_connection_rate)", ip, sv->cfg->max_connection_rate);
-        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
                                "Error: too many connections from your address; "
                                "try again later");
         return;
@@ -233,7 +249,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (blocked) {
         log_info("connection from unknown[%s] refused: blocked for %u more seconds after "
                  "failed authentications", ip, blocked);
-        smtp_reject_connection(&sv->smtp, fd, li->pop3 ? SMTP_KIND_SUBMISSIONS : li->kind,
+        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
                                "Error: too many failed authentications; "
                                "try again later");
         return;
@@ -243,10 +259,19 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     sv->nconn++;
     stress_check(sv);
     evutil_make_socket_nonblocking(fd);
-    if (li->pop3)
-        pop3_session_start(&sv->pop3, fd, ip, li->pop3 == 2);
-    else
+    switch (li->proto) {
+    case PROTO_SMTP:
         smtp_session_start(&sv->smtp, fd, ip, li->kind);
+        break;
+    case PROTO_POP3:
+    case PROTO_POP3S:
+        pop3_session_start(&sv->pop3, fd, ip, li->proto == PROTO_POP3S);
+        break;
+    case PROTO_IMAP:
+    case PROTO_IMAPS:
+        imap_session_start(&sv->imap, fd, ip, li->proto == PROTO_IMAPS);
+        break;
+    }
 }
 
 static void
@@ -283,7 +308,8 @@ stop_check_cb(evutil_socket_t fd, short what, void *arg)
     struct server *sv = arg;
     (void)fd;
     (void)what;
-    if (sv->smtp.nsessions == 0 && sv->pop3.nsessions == 0 && workq_busy(sv->smtp.commitq) == 0)
+    if (sv->smtp.nsessions == 0 && sv->pop3.nsessions == 0 && sv->imap.nsessions == 0
+        && workq_busy(sv->smtp.commitq) == 0)
         event_base_loopexit(sv->base, NULL);
 }
 
@@ -299,6 +325,7 @@ begin_stop(struct server *sv, const char *why)
     sv->nlisteners = 0;
     smtp_stop_all(&sv->smtp);
     pop3_stop_all(&sv->pop3);
+    imap_stop_all(&sv->imap);
     struct timeval tv = { 0, 50000 };
     sv->stop_check = event_new(sv->base, -1, EV_PERSIST, stop_check_cb, sv);
     event_add(sv->stop_check, &tv);
@@ -350,6 +377,8 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
     buf_free(&errs);
     sv->pop3.cfg = cfg;
     sv->pop3.users = sv->smtp.users;
+    sv->imap.cfg = cfg;
+    sv->imap.users = sv->smtp.users;
     scheduler_set_config(sv->smtp.sched, cfg);
     relay_set_config(sv->relay, cfg);
     guard_set_limits(sv->smtp.guard, cfg->auth_max_failures, cfg->auth_block_time);
@@ -358,6 +387,7 @@ sig_hup_cb(evutil_socket_t sig, short what, void *arg)
         SSL_CTX_free(sv->smtp.tls);     /* sessions hold their own reference */
         sv->smtp.tls = tls;
         sv->pop3.tls = tls;
+        sv->imap.tls = tls;
     } else {
         log_error("reload: keeping the TLS certificate in use");
     }
@@ -389,7 +419,7 @@ tls_setup(const struct config *cfg)
 
 /* listen_all - open every listener of one kind */
 static void
-listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind, int pop3,
+listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind, enum proto proto,
            const char *what)
 {
     for (size_t i = 0; i < ll->n; i++) {
@@ -397,7 +427,7 @@ listen_all(struct server *sv, const struct listen_list *ll, enum smtp_kind kind,
         struct listener *li = &sv->listeners[sv->nlisteners];
         li->sv = sv;
         li->kind = kind;
-        li->pop3 = pop3;
+        li->proto = proto;
         li->l = evconnlistener_new_bind(sv->base, accept_cb, li,
             LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
             1024, (struct sockaddr *)&la->ss, (int)la->sslen);
@@ -437,7 +467,7 @@ listen_local(struct server *sv)
     struct listener *li = &sv->listeners[sv->nlisteners];
     li->sv = sv;
     li->kind = SMTP_KIND_LOCAL;
-    li->pop3 = 0;
+    li->proto = PROTO_SMTP;
     li->l = evconnlistener_new_bind(sv->base, accept_cb, li,
                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
                                     (struct sockaddr *)&sun, (int)sizeof(sun));
@@ -558,15 +588,18 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     event_add(sv.sig_int, NULL);
     event_add(sv.sig_hup, NULL);
     size_t nl = sv.cfg->listen_smtp.n + sv.cfg->listen_submission.n + sv.cfg->listen_submissions.n
-                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n + 1;     /* + sendmail's */
+                + sv.cfg->listen_pop3.n + sv.cfg->listen_pop3s.n
+                + sv.cfg->listen_imap.n + sv.cfg->listen_imaps.n + 1;     /* + sendmail's */
     sv.listeners = xcalloc(nl ? nl : 1, sizeof(*sv.listeners));
-    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, 0, "SMTP");
-    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, 0,
+    listen_all(&sv, &sv.cfg->listen_smtp, SMTP_KIND_MX, PROTO_SMTP, "SMTP");
+    listen_all(&sv, &sv.cfg->listen_submission, SMTP_KIND_SUBMISSION, PROTO_SMTP,
                "submission (STARTTLS)");
-    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS, 0,
+    listen_all(&sv, &sv.cfg->listen_submissions, SMTP_KIND_SUBMISSIONS, PROTO_SMTP,
                "submissions (implicit TLS)");
-    listen_all(&sv, &sv.cfg->listen_pop3, SMTP_KIND_MX, 1, "POP3 (STLS)");
-    listen_all(&sv, &sv.cfg->listen_pop3s, SMTP_KIND_MX, 2, "POP3 (implicit TLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3, SMTP_KIND_MX, PROTO_POP3, "POP3 (STLS)");
+    listen_all(&sv, &sv.cfg->listen_pop3s, SMTP_KIND_MX, PROTO_POP3S, "POP3 (implicit TLS)");
+    listen_all(&sv, &sv.cfg->listen_imap, SMTP_KIND_MX, PROTO_IMAP, "IMAP (STARTTLS)");
+    listen_all(&sv, &sv.cfg->listen_imaps, SMTP_KIND_MX, PROTO_IMAPS, "IMAP (implicit TLS)");
     if (privs_drop(&privs, err, sizeof(err)) < 0)
         log_fatal("%s", err);
     if (privs.root)
@@ -642,6 +675,15 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     sv.pop3.on_close_arg = &sv;
     sv.pop3.wq = workq_new(sv.base, "pop3", 2, 1, pop3_work_run, NULL);
 
+    sv.imap.base = sv.base;
+    sv.imap.cfg = sv.cfg;
+    sv.imap.users = sv.smtp.users;
+    sv.imap.tls = sv.smtp.tls;
+    sv.imap.guard = sv.smtp.guard;
+    sv.imap.on_close = on_session_close;
+    sv.imap.on_close_arg = &sv;
+    sv.imap.wq = workq_new(sv.base, "imap", 2, 1, imap_work_run, NULL);
+
     log_info("postino ready: hostname=%s, domains=%s%s, data_dir=%s", sv.cfg->hostname,
              sv.cfg->domains[0], sv.cfg->ndomains > 1 ? " ..." : "", sv.cfg->data_dir);
 
@@ -663,6 +705,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     workq_free(msgauth.wq);         /* every job was cancelled with its session */
     sv.smtp.msgauth = NULL;
     workq_free(sv.pop3.wq);
+    workq_free(sv.imap.wq);
     relay_free(sv.relay);           /* remote deliveries under way stay queued */
     control_close(control);
     scheduler_free(sv.smtp.sched);

@@ -242,6 +242,7 @@ class Server:
             self.port = 2525
             self.sub_port, self.subs_port = 2587, 2465
             self.pop3_port, self.pop3s_port = 2110, 2995
+            self.imap_port, self.imaps_port = 2143, 2993
             self.data_dir = self.workdir / "postino-data"
             self.conf_path = None
         else:
@@ -250,6 +251,8 @@ class Server:
             self.subs_port = free_port()
             self.pop3_port = free_port()
             self.pop3s_port = free_port()
+            self.imap_port = free_port()
+            self.imaps_port = free_port()
             self.data_dir = pathlib.Path(data_dir) if data_dir else self.workdir / "data"
             self.conf_path = self.workdir / "postino.conf"
         self.conf = {
@@ -261,6 +264,8 @@ class Server:
             "listen_submissions": "%s:%d" % (self.host, self.subs_port),
             "listen_pop3": "%s:%d" % (self.host, self.pop3_port),
             "listen_pop3s": "%s:%d" % (self.host, self.pop3s_port),
+            "listen_imap": "%s:%d" % (self.host, self.imap_port),
+            "listen_imaps": "%s:%d" % (self.host, self.imaps_port),
             "log": "stderr",
             # no pause before the port-25 greeting, except in its own tests
             "greet_pause": "0s",
