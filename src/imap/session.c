@@ -899,7 +899,9 @@ process(struct imap_session *s)
             s->need = so.len + so.literal;
             continue;
         case IMAP_SCAN_TOOBIG:
-            if (strcmp(so.name, "APPEND") == 0)
+            if (so.again)
+                ;                   /* that command was answered already */
+            else if (strcmp(so.name, "APPEND") == 0)
                 say(s, "%s NO [TOOBIG] Message too large", so.tag[0] ? so.tag : "*");
             else
                 bad(s, so.tag, "Literal too large");

@@ -76,13 +76,20 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     va_list ap2;
     int n;
 
+    /* One pass in the common case: format into the free space (at least
+     * 128 octets of it), and again only when that was too small. */
+    buf_reserve(b, 128);
     va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+        b->data[b->len] = '\0';
         return;
-    buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 

@@ -38,6 +38,8 @@ static size_t log_len;
 static char   log_buf[LOG_BUF];
 
 /* flush_locked - write what waits (log_mu held) */
+static pid_t log_pid;            /* set by log_open */
+
 static void
 flush_locked(void)
 {
@@ -75,6 +77,10 @@ log_set_buffered(bool on, void (*wake)(void *arg), void *arg)
 void
 log_open(enum log_target target)
 {
+    /* postino never forks: the pid is asked once (glibc's getpid is a
+     * system call), at the first call, before any thread starts. */
+    if (!log_pid)
+        log_pid = getpid();
     if (log_to == LOG_TO_SYSLOG && target != LOG_TO_SYSLOG)
         closelog();
     log_to = target;
@@ -97,18 +103,24 @@ log_vline(int prio, const char *level, const char *fmt, va_list ap)
         syslog(prio, "%s%s", level, line);
         return;
     }
-    /* postino never forks, so the pid is asked once (glibc's getpid is a
-     * system call, and this runs for every line). */
-    static pid_t pid;
-    if (!pid)
-        pid = getpid();
+    /* The date and time to the second change once a second: formatted
+     * again only then (each thread keeps its own). */
+    static _Thread_local time_t stamp_sec = -1;
+    static _Thread_local char stamp[32];
+    static _Thread_local size_t stamp_len;
     struct timeval tv;
-    struct tm tm;
     gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (tv.tv_sec != stamp_sec) {
+        struct tm tm;
+        gmtime_r(&tv.tv_sec, &tm);
+        stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+        stamp_sec = tv.tv_sec;
+    }
+    memcpy(line, stamp, stamp_len);
+    n = stamp_len;
     n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ postino[%ld]: %s",
-                          (long)(tv.tv_usec / 1000), (long)pid, level);
+                          (long)(tv.tv_usec / 1000), log_pid ? (long)log_pid : (long)getpid(),
+                          level);
     int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     if (m < 0)
         m = 0;
