@@ -46,6 +46,7 @@ imap_user_free(struct imap_user *u)
 {
     if (!u)
         return;
+    imap_fetch_abandon(u);
     store_close(u->sel);
     u->sel = NULL;
     free(u->root);
@@ -769,8 +770,8 @@ imap_exec(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out)
         /* RFC 9051 7.5.1: no EXPUNGE while answering these; the updates
          * wait for the next command */
         if (n[0] == 'F')
-            imap_exec_fetch(u, cmd, out);
-        else if (n[1] == 'T')
+            return imap_exec_fetch(u, cmd, out);
+        if (n[1] == 'T')
             imap_exec_store(u, cmd, out);
         else
             imap_exec_search(u, cmd, out);

@@ -36,11 +36,18 @@ struct imap_user {
     bool                 utf8;          /* ENABLE UTF8=ACCEPT (RFC 6855) */
     bool                 ready;         /* the special folders were made */
     uint64_t             append_max;    /* message_size_limit */
+    struct imap_fetch_state *fetching;  /* a FETCH answered in parts (fetch.c) */
 };
+
+/* A FETCH answer stops after about this many octets; the session sends
+ * them, then runs the command again for the next part (IMAP_EXEC_MORE). */
+#define IMAP_FETCH_CHUNK    (4u << 20)
 
 enum imap_exec_end {
     IMAP_EXEC_DONE = 0,     /* go on reading commands */
     IMAP_EXEC_BYE,          /* "* BYE" was written: close after the output */
+    IMAP_EXEC_MORE,         /* send the output, then call imap_exec() again with
+                               the same command: the answer goes on */
 };
 
 /* imap_user_free - release u's storage and close its folder (not u) */
@@ -65,8 +72,13 @@ enum imap_exec_end imap_exec_updates(struct imap_user *u, struct buf *out);
 /* ---- between exec.c and fetch.c --------------------------------------- */
 
 /* imap_exec_fetch / _store / _search - FETCH, STORE and SEARCH (cmd->uid
- * for their UID forms) on u->sel, which is set */
-void imap_exec_fetch(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out);
+ * for their UID forms) on u->sel, which is set. imap_exec_fetch returns
+ * IMAP_EXEC_MORE after IMAP_FETCH_CHUNK octets of answer, keeping its
+ * place in u->fetching. */
+enum imap_exec_end imap_exec_fetch(struct imap_user *u, const struct imap_cmd *cmd,
+                                   struct buf *out);
+/* imap_fetch_abandon - forget a FETCH answered in parts (harmless when none) */
+void imap_fetch_abandon(struct imap_user *u);
 void imap_exec_store(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out);
 void imap_exec_search(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out);
 

@@ -182,39 +182,78 @@ put_att(struct buf *out, const struct imap_fetch_att *a, const struct store_msg 
     return true;
 }
 
+/* A FETCH under way, kept between the parts of its answer. */
+struct imap_fetch_state {
+    struct imap_fetch fa;
+    size_t           *idx, n;   /* the messages, and how many */
+    size_t            next;     /* the first not answered yet */
+    size_t            gone;     /* expunged by someone else meanwhile */
+    bool              bytes, seen, has_uid, has_flags;
+};
+
 void
+imap_fetch_abandon(struct imap_user *u)
+{
+    struct imap_fetch_state *st = u->fetching;
+
+    if (!st)
+        return;
+    imap_fetch_free(&st->fa);
+    free(st->idx);
+    free(st);
+    u->fetching = NULL;
+}
+
+/* fetch_start - the arguments read and the messages found, or a BAD answer */
+static struct imap_fetch_state *
+fetch_start(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out)
+{
+    struct imap_fetch_state *st = xcalloc(1, sizeof(*st));
+    const char *why;
+
+    if (!imap_fetch_args(cmd, &st->fa, &why)) {
+        free(st);
+        imap_tagged(out, cmd, "BAD", "%s", why);
+        return NULL;
+    }
+    if (!imap_resolve_set(u->sel, &st->fa.seq, cmd->uid, &st->idx, &st->n, &why)) {
+        imap_fetch_free(&st->fa);
+        free(st);
+        imap_tagged(out, cmd, "BAD", "%s", why);
+        return NULL;
+    }
+    for (unsigned k = 0; k < st->fa.n; k++) {
+        const struct imap_fetch_att *a = &st->fa.att[k];
+        st->bytes |= needs_bytes(a);
+        st->seen |= a->sets_seen && !a->peek;
+        st->has_uid |= a->kind == IMAP_FETCH_UID;
+        st->has_flags |= a->kind == IMAP_FETCH_FLAGS;
+    }
+    st->seen = st->seen && !u->sel->readonly;
+    return st;
+}
+
+enum imap_exec_end
 imap_exec_fetch(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out)
 {
     struct store_folder *f = u->sel;
-    struct imap_fetch fa;
-    const char *why;
-    size_t *idx = NULL, n = 0, gone = 0;
-    bool bytes = false, seen = false, has_uid = false, has_flags = false, cte = true;
+    struct imap_fetch_state *st = u->fetching;
+    bool cte = true;
 
-    if (!imap_fetch_args(cmd, &fa, &why)) {
-        imap_tagged(out, cmd, "BAD", "%s", why);
-        return;
-    }
-    if (!imap_resolve_set(f, &fa.seq, cmd->uid, &idx, &n, &why)) {
-        imap_fetch_free(&fa);
-        imap_tagged(out, cmd, "BAD", "%s", why);
-        return;
-    }
-    for (unsigned k = 0; k < fa.n; k++) {
-        bytes |= needs_bytes(&fa.att[k]);
-        seen |= fa.att[k].sets_seen && !fa.att[k].peek;
-        has_uid |= fa.att[k].kind == IMAP_FETCH_UID;
-        has_flags |= fa.att[k].kind == IMAP_FETCH_FLAGS;
-    }
-    seen = seen && !f->readonly;
+    if (!st && !(st = fetch_start(u, cmd, out)))
+        return IMAP_EXEC_DONE;
+    u->fetching = st;
     struct buf scratch = BUF_INIT;
-    for (size_t k = 0; k < n && cte; k++) {
-        size_t i = idx[k];
+    size_t first = out->len;
+    for (; st->next < st->n && cte; st->next++) {
+        if (out->len - first >= IMAP_FETCH_CHUNK)
+            break;                      /* the rest in the next part */
+        size_t i = st->idx[st->next];
         struct loaded l = { 0 };
-        if (bytes) {
+        if (st->bytes) {
             load(u, i, &l);
             if (l.err) {
-                gone++;                 /* expunged by someone else meanwhile */
+                st->gone++;             /* expunged by someone else meanwhile */
                 unload(&l);
                 continue;
             }
@@ -222,7 +261,7 @@ imap_exec_fetch(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out
         /* RFC 9051 6.4.5: BODY[...] without .PEEK sets \Seen, and the
          * change is reported in the same response */
         bool seen_now = false;
-        if (seen && !(f->msgs[i].flags & STORE_FLAG_SEEN)) {
+        if (st->seen && !(f->msgs[i].flags & STORE_FLAG_SEEN)) {
             char err[160];
             seen_now = store_set_flags(f, i, f->msgs[i].flags | STORE_FLAG_SEEN, err,
                                        sizeof(err)) == 0;
@@ -230,36 +269,41 @@ imap_exec_fetch(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out
         const struct store_msg *m = &f->msgs[i];
         size_t mark = out->len;
         buf_printf(out, "* %zu FETCH (", i + 1);
-        bool first = true;
-        if (cmd->uid && !has_uid) {
+        bool sep = false;
+        if (cmd->uid && !st->has_uid) {
             /* RFC 9051 6.4.9: UID FETCH answers always carry the UID */
             buf_printf(out, "UID %u", m->uid);
-            first = false;
+            sep = true;
         }
-        for (unsigned a = 0; a < fa.n && cte; a++) {
-            if (!first)
+        for (unsigned a = 0; a < st->fa.n && cte; a++) {
+            if (sep)
                 buf_putc(out, ' ');
-            first = false;
-            cte = put_att(out, &fa.att[a], m, &l, &scratch);
+            sep = true;
+            cte = put_att(out, &st->fa.att[a], m, &l, &scratch);
         }
-        if (seen_now && !has_flags) {
+        if (seen_now && !st->has_flags) {
             buf_puts(out, " FLAGS ");
             imap_fmt_flags(out, m->flags);
         }
         buf_puts(out, ")\r\n");
-        if (!cte)
+        if (!cte) {
             out->len = mark;            /* the message's response is dropped */
+            out->data[mark] = '\0';
+        }
         unload(&l);
     }
     buf_free(&scratch);
-    free(idx);
-    imap_fetch_free(&fa);
+    if (cte && st->next < st->n)
+        return IMAP_EXEC_MORE;
+    size_t gone = st->gone;
+    imap_fetch_abandon(u);
     if (!cte)
         imap_tagged(out, cmd, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
     else if (gone)
         imap_tagged(out, cmd, "NO", "[EXPUNGEISSUED] Some messages were expunged meanwhile");
     else
         imap_tagged(out, cmd, "OK", "%sFETCH completed", cmd->uid ? "UID " : "");
+    return IMAP_EXEC_DONE;
 }
 
 void

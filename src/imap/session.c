@@ -52,6 +52,7 @@
 #define IMAP_OTHER_LITERAL  (64 * 1024)     /* literals of commands but APPEND */
 #define IDLE_POLL           30              /* seconds between IDLE's own looks */
 #define AUTH_LINE_MAX       (4 * SASL_FIELD_MAX)
+#define OUT_LOW             (1u << 20)      /* write_cb below this much output */
 
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE"
 #define CAPS_AUTHED CAPS_COMMON " NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN LIST-EXTENDED" \
@@ -84,6 +85,8 @@ struct imap_session {
     struct event        *idle_timer;
     struct imap_user    *user;          /* NULL before login */
     struct imap_job     *job;
+    bool                 parked;        /* job: the next part of a FETCH answer,
+                                           pushed once the output drains */
     struct event        *free_ev;       /* deferred free; also the closing deadline */
     struct event        *fail_timer;
     char                 fail_tag[IMAP_TAG_MAX + 1];
@@ -109,6 +112,7 @@ struct imap_job {
 };
 
 static void process(struct imap_session *s);
+static void job_free(struct imap_job *j);
 static void session_close(struct imap_session *s);
 static void session_release(struct imap_session *s);
 static void idle_stop(struct imap_session *s);
@@ -172,7 +176,10 @@ session_release(struct imap_session *s)
     log_info("imap: disconnect from unknown[%s]%s%s", s->ip, s->user ? " user=" : "",
              s->user ? s->user->name : "");
     idle_stop(s);
-    if (s->job) {
+    if (s->job && s->parked) {
+        job_free(s->job);           /* not with a worker: ours to free */
+        s->job = NULL;
+    } else if (s->job) {
         s->job->s = NULL;
         if (s->job->u) {
             s->job->own_user = true;    /* the worker may still use it */
@@ -234,8 +241,13 @@ write_cb(struct bufferevent *bev, void *arg)
 {
     struct imap_session *s = arg;
     (void)bev;
-    if (s->state == I_LOGOUT)
+    if (s->state == I_LOGOUT) {
         close_when_flushed(s);
+    } else if (s->parked) {
+        /* The output went below OUT_LOW: the next part of the answer. */
+        s->parked = false;
+        workq_push(s->ctx->wq, &s->job->item);
+    }
 }
 
 static void
@@ -316,6 +328,7 @@ imap_session_start(struct imap_ctx *ctx, evutil_socket_t fd, const char *ip, boo
         s->bev = bufferevent_socket_new(ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
+    bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW, 0);
     s->next = ctx->sessions;
     if (ctx->sessions)
         ctx->sessions->prev = s;
@@ -494,6 +507,15 @@ job_done(struct workq_item *item)
         case J_UPDATES:
             bufferevent_write(s->bev, j->out.data ? j->out.data : "", j->out.len);
             s->state = s->user->sel ? I_SELECTED : I_AUTH;
+            if (j->end == IMAP_EXEC_MORE) {
+                /* a long FETCH answer: the next part once this one left */
+                buf_reset(&j->out);
+                s->job = j;
+                s->parked = true;
+                if (evbuffer_get_length(bufferevent_get_output(s->bev)) <= OUT_LOW)
+                    write_cb(s->bev, s);
+                return;
+            }
             if (j->end == IMAP_EXEC_BYE) {
                 session_close(s);
                 break;
@@ -514,6 +536,13 @@ job_done(struct workq_item *item)
         imap_user_free(j->u);
         free(j->u);
     }
+    job_free(j);
+}
+
+/* job_free - release j (not the user it worked for) */
+static void
+job_free(struct imap_job *j)
+{
     explicit_bzero(j->pass, sizeof(j->pass));
     free(j->hash);
     imap_cmd_free(&j->cmd);
@@ -732,6 +761,7 @@ cmd_starttls(struct imap_session *s, const struct imap_cmd *c)
     imap_scan_init(&s->scan);
     s->need = 0;
     bufferevent_setcb(tb, read_cb, write_cb, event_cb, s);
+    bufferevent_setwatermark(tb, EV_WRITE, OUT_LOW, 0);
     set_timeouts(s);
     bufferevent_enable(tb, EV_READ | EV_WRITE);
 }
