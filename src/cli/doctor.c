@@ -360,6 +360,8 @@ check_listeners(const struct config *cfg, const struct doctor_env *env, struct d
         { "listen_submissions", &cfg->listen_submissions },
         { "listen_pop3", &cfg->listen_pop3 },
         { "listen_pop3s", &cfg->listen_pop3s },
+        { "listen_imap", &cfg->listen_imap },
+        { "listen_imaps", &cfg->listen_imaps },
     };
     struct doctor_listener *v = NULL;
     size_t n = 0;

@@ -139,6 +139,7 @@ def test_healthy_setup_has_no_problem(mx, dns):
         (HOSTNAME, "DNSBL", "%s is not listed in b.barracudacentral.org" % IP),
         (HOSTNAME, "LISTEN", "(listen_submission) answers"),
         (HOSTNAME, "LISTEN", "(listen_pop3s) answers"),
+        (HOSTNAME, "LISTEN", "(listen_imaps) answers"),
         (HOSTNAME, "QUEUE", "empty"),
     ]
     for subject, check, text in want_ok:

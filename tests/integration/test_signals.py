@@ -139,7 +139,8 @@ def test_second_server_on_the_same_data_dir_refused(start_server):
     p = run_postino(["serve", "-c", str(s.conf_path),
                      "-o", "listen_smtp=127.0.0.1:%d" % free_port(),
                      "-o", "listen_submission=", "-o", "listen_submissions=",
-                     "-o", "listen_pop3=", "-o", "listen_pop3s="], timeout=20)
+                     "-o", "listen_pop3=", "-o", "listen_pop3s=",
+                     "-o", "listen_imap=", "-o", "listen_imaps="], timeout=20)
     assert p.returncode != 0
     assert b"another postino serve is using" in p.stderr, p.stderr
     assert marker.exists(), "the second server cleared queue/tmp"
