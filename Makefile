@@ -115,7 +115,7 @@ FUZZ_BINS   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_OBJS   := $(LIBSRCS:src/%.c=build/fuzz/obj/%.o)
 FUZZ_LIB    := build/fuzz/libpostino.a
 # -max_len: whole messages and files for these, 4096 (lines, records) for the rest
-FUZZ_BIG    := data_reader config envelope header dkim
+FUZZ_BIG    := data_reader config envelope header dkim imap_message
 FUZZ_FLAGS  := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 build/fuzz/obj/%.o: src/%.c

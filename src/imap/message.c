@@ -92,7 +92,7 @@ struct tok {
 
 struct toks {
     struct tok *v;
-    size_t      n;
+    size_t      n, cap;
     struct buf  text;
 };
 
@@ -100,7 +100,10 @@ struct toks {
 static void
 tok_push(struct toks *t, enum tok_kind kind, char special, bool space, size_t off)
 {
-    t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+    if (t->n == t->cap) {           /* doubling: a field may have 10^6 tokens */
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+    }
     t->v[t->n++] = (struct tok){ kind, special, space, off, t->text.len - off };
 }
 
@@ -238,7 +241,7 @@ addr_spec(const struct toks *t, size_t a, size_t b, struct buf *local, struct bu
 static void
 parse_addresses(struct alist *al, const char *v, size_t n)
 {
-    struct toks t = { NULL, 0, BUF_INIT };
+    struct toks t = { NULL, 0, 0, BUF_INIT };
     struct buf name = BUF_INIT, adl = BUF_INIT, local = BUF_INIT, domain = BUF_INIT;
     bool in_group = false;
     size_t i = 0;

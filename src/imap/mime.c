@@ -483,7 +483,8 @@ split_multipart(struct parse_ctx *c, struct mime_part *p, unsigned depth)
         if (d == 2)
             break;
         if (d == 1) {
-            r = xreallocarray(r, nr + 1, sizeof(*r));
+            if ((nr & (nr - 1)) == 0)   /* nr is 0 or a power of 2: double */
+                r = xreallocarray(r, nr ? 2 * nr : 1, sizeof(*r));
             r[nr].start = r[nr].end = open = next;
             nr++;
             if (++c->nparts == MIME_PARTS_MAX)
