@@ -613,6 +613,45 @@ put_list_line(const struct imap_user *u, struct buf *out, const char *verb, cons
     buf_puts(out, "\r\n");
 }
 
+/*
+ * list_lsub - LSUB (IMAP4rev1, RFC 3501 6.3.9): the subscribed names that
+ * match, whether their folder exists or not; for a subscribed "A.B" that
+ * a "%" stops short of, "A" with \Noselect when it is not subscribed
+ * itself.
+ */
+static void
+list_lsub(struct imap_user *u, const struct imap_list *l, struct buf *out, char **subs,
+     size_t nsubs, const struct store_list *sl)
+{
+    struct buf wire = BUF_INIT;
+    char **done = xcalloc(nsubs ? nsubs : 1, sizeof(*done));
+    size_t ndone = 0;
+
+    for (size_t k = 0; k < nsubs; k++) {
+        bool exists = false;
+        for (size_t i = 0; i < sl->n && !exists; i++)
+            exists = strcmp(sl->v[i].name, subs[k]) == 0;
+        wire_name(u, subs[k], &wire);
+        if (list_matches(l, wire.data ? wire.data : "", wire.len)) {
+            put_list_line(u, out, "LSUB", subs[k], exists ? "" : "\\Noselect");
+            continue;
+        }
+        for (char *dot = strchr(subs[k], '.'); dot; dot = strchr(dot + 1, '.')) {
+            char *parent = xstrndup(subs[k], (size_t)(dot - subs[k]));
+            bool seen = subscribed(subs, nsubs, parent) || subscribed(done, ndone, parent);
+            wire_name(u, parent, &wire);
+            if (!seen && list_matches(l, wire.data ? wire.data : "", wire.len)) {
+                put_list_line(u, out, "LSUB", parent, "\\Noselect");
+                done[ndone++] = parent;
+                break;
+            }
+            free(parent);
+        }
+    }
+    store_names_free(done, ndone);
+    buf_free(&wire);
+}
+
 static void
 cmd_list(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out, struct buf *t)
 {
@@ -643,23 +682,19 @@ cmd_list(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out, struc
         return;
     }
     struct buf wire = BUF_INIT, attrs = BUF_INIT;
-    for (size_t i = 0; i < sl.n; i++) {
+    if (lsub)
+        list_lsub(u, &l, out, subs, nsubs, &sl);
+    for (size_t i = 0; !lsub && i < sl.n; i++) {
         const struct store_list_entry *e = &sl.v[i];
         bool sub = want_subs && subscribed(subs, nsubs, e->name);
         wire_name(u, e->name, &wire);
         if (!list_matches(&l, wire.data ? wire.data : "", wire.len))
             continue;
-        if ((lsub || (l.select & IMAP_LIST_SEL_SUBSCRIBED)) && !sub)
+        if ((l.select & IMAP_LIST_SEL_SUBSCRIBED) && !sub)
             continue;
         if ((l.select & IMAP_LIST_SEL_SPECIAL_USE) && !e->special)
             continue;
         buf_reset(&attrs);
-        if (lsub) {
-            if (e->nonexistent)
-                buf_puts(&attrs, "\\Noselect");
-            put_list_line(u, out, "LSUB", e->name, attrs.data ? attrs.data : "");
-            continue;
-        }
         if (e->nonexistent)
             buf_puts(&attrs, "\\NonExistent \\Noselect");
         buf_printf(&attrs, "%s%s", attrs.len ? " " : "",

@@ -331,16 +331,13 @@ imap_exec_store(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out
         return;
     }
     unsigned flags = st.flags.system & STORE_FLAGS_ALL;
+    unsigned add = st.op == IMAP_STORE_REMOVE ? 0 : flags;
+    unsigned remove = st.op == IMAP_STORE_ADD ? 0 : st.op == IMAP_STORE_REMOVE ? flags : ~flags;
     for (size_t k = 0; k < n; k++) {
         size_t i = idx[k];
-        unsigned old = f->msgs[i].flags, now = old;
-        if (st.op == IMAP_STORE_SET)
-            now = flags;
-        else if (st.op == IMAP_STORE_ADD)
-            now = old | flags;
-        else
-            now = old & ~flags;
-        if (now != old && store_set_flags(f, i, now, err, sizeof(err)) < 0) {
+        /* from the flags on disk now, which another session may have
+         * changed since our snapshot (RFC 9051 6.4.6) */
+        if (store_change_flags(f, i, add, remove, err, sizeof(err)) < 0) {
             if (!fail)
                 fail = errno;
             continue;

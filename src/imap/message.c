@@ -721,7 +721,7 @@ imap_msg_header_search(const struct imap_msg *m, const char *name,
     const struct mime_part *r = &m->root;
     struct finder fd;
     struct mime_field f;
-    struct buf v = BUF_INIT;
+    struct buf v = BUF_INIT, d = BUF_INIT;
     size_t pos = 0, nl = strlen(name);
     bool found = false;
 
@@ -730,10 +730,14 @@ imap_msg_header_search(const struct imap_msg *m, const char *name,
         if (f.namelen != nl || strncasecmp(f.name, name, nl) != 0)
             continue;
         buf_reset(&v);
+        buf_reset(&d);
         mime_unfold(&v, f.value, f.valuelen);
-        found = finder_in(&fd, v.data ? v.data : "", v.len);
+        /* RFC 9051 6.4.4: encoded words are compared decoded */
+        mime_decode_words(&d, v.data ? v.data : "", v.len);
+        found = finder_in(&fd, d.data ? d.data : "", d.len);
     }
     buf_free(&v);
+    buf_free(&d);
     finder_free(&fd);
     return found;
 }
@@ -783,17 +787,20 @@ imap_msg_text_search(const struct imap_msg *m, const char *needle, size_t nlen)
     const struct mime_part *r = &m->root;
     struct finder fd;
     struct mime_field f;
-    struct buf v = BUF_INIT;
+    struct buf v = BUF_INIT, d = BUF_INIT;
     size_t pos = 0;
     bool found = nlen == 0;
 
     finder_init(&fd, needle, nlen);
     while (!found && mime_field_next(m->data + r->hdr_off, r->hdr_len, &pos, &f)) {
         buf_reset(&v);
+        buf_reset(&d);
         mime_unfold(&v, f.line, f.linelen);     /* "Name: value", one line */
-        found = finder_in(&fd, v.data ? v.data : "", v.len);
+        mime_decode_words(&d, v.data ? v.data : "", v.len);
+        found = finder_in(&fd, d.data ? d.data : "", d.len);
     }
     buf_free(&v);
+    buf_free(&d);
     finder_free(&fd);
     return found || imap_msg_body_search(m, needle, nlen);
 }

@@ -8,9 +8,9 @@
  * Pure functions over bytes: no I/O, no globals. The session reads the
  * Maildir file, makes it CRLF with imap_msg_crlf, and hands that copy to
  * imap_msg_parse. This module knows nothing of flags, UIDs, mailboxes or
- * the FETCH grammar; it does not decode RFC 2047 encoded words (clients
- * do), nor convert charsets: SEARCH compares octets, ASCII letters in
- * any case.
+ * the FETCH grammar. ENVELOPE keeps RFC 2047 encoded words as they are
+ * (clients decode them); SEARCH decodes them into UTF-8 (mime.h,
+ * mime_decode_words) and compares octets, ASCII letters in any case.
  */
 #ifndef POSTINO_IMAP_MESSAGE_H
 #define POSTINO_IMAP_MESSAGE_H

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <iconv.h>
 
 /* util: no mail knowledge */
 #include "util/buf.h"
@@ -702,4 +704,124 @@ mime_decode(struct buf *out, enum mime_cte cte, const char *p, size_t n)
         break;
     }
     return false;
+}
+
+/* to_utf8 - append in[0..n) in charset cs as UTF-8; false when iconv
+ * does not know cs or the text is not valid in it */
+static bool
+to_utf8(struct buf *out, const char *cs, const char *in, size_t n)
+{
+    if (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "us-ascii") == 0) {
+        buf_append(out, in, n);
+        return true;
+    }
+    iconv_t cd = iconv_open("UTF-8", cs);
+    if (cd == (iconv_t)-1)
+        return false;
+    size_t mark = out->len;
+    char *ip = (char *)in;
+    size_t left = n;
+    bool ok = true;
+    while (left > 0 && ok) {
+        buf_reserve(out, 4 * left + 16);
+        char *op = out->data + out->len;
+        size_t room = out->cap - out->len - 1;
+        if (iconv(cd, &ip, &left, &op, &room) == (size_t)-1 && errno != E2BIG)
+            ok = false;
+        out->len = (size_t)(op - out->data);
+    }
+    iconv_close(cd);
+    if (!ok)
+        out->len = mark;
+    out->data[out->len] = '\0';
+    return ok;
+}
+
+/* encoded_word - is p[0..n) at i an encoded word? Its end in *end, and
+ * its decoded text appended to out */
+static bool
+encoded_word(const char *p, size_t n, size_t i, size_t *end, struct buf *out)
+{
+    /* "=?" charset "?" encoding "?" encoded-text "?=", at most 75 octets
+     * in the RFC, more tolerated, but no white space inside */
+    if (i + 8 > n || p[i] != '=' || p[i + 1] != '?')
+        return false;
+    size_t cs = i + 2, q1, q2, e;
+    for (q1 = cs; q1 < n && p[q1] != '?' && !is_wsp(p[q1]); q1++)
+        ;
+    if (q1 >= n || p[q1] != '?' || q1 == cs || q1 + 2 >= n || p[q1 + 2] != '?')
+        return false;
+    char enc = p[q1 + 1];
+    if (enc != 'Q' && enc != 'q' && enc != 'B' && enc != 'b')
+        return false;
+    q2 = q1 + 2;
+    for (e = q2 + 1; e + 1 < n && !(p[e] == '?' && p[e + 1] == '=') && !is_wsp(p[e]); e++)
+        ;
+    if (e + 1 >= n || p[e] != '?' || p[e + 1] != '=')
+        return false;
+    char charset[64];
+    size_t cl = q1 - cs;
+    const char *star = memchr(p + cs, '*', cl);     /* RFC 2231 5: charset*lang */
+    if (star)
+        cl = (size_t)(star - (p + cs));
+    if (cl == 0 || cl >= sizeof(charset))
+        return false;
+    memcpy(charset, p + cs, cl);
+    charset[cl] = '\0';
+    struct buf raw = BUF_INIT;
+    const char *t = p + q2 + 1;
+    size_t tl = e - (q2 + 1);
+    if (enc == 'B' || enc == 'b') {
+        decode_base64(&raw, t, tl);
+    } else {
+        for (size_t k = 0; k < tl; k++) {
+            int hi, lo;
+            if (t[k] == '_')
+                buf_putc(&raw, ' ');
+            else if (t[k] == '=' && k + 2 < tl && (hi = hex_value(t[k + 1])) >= 0
+                     && (lo = hex_value(t[k + 2])) >= 0) {
+                buf_putc(&raw, (char)(hi << 4 | lo));
+                k += 2;
+            } else {
+                buf_putc(&raw, t[k]);
+            }
+        }
+    }
+    bool ok = to_utf8(out, charset, raw.data ? raw.data : "", raw.len);
+    buf_free(&raw);
+    if (ok)
+        *end = e + 2;
+    return ok;
+}
+
+/* mime_decode_words - see mime.h */
+void
+mime_decode_words(struct buf *out, const char *p, size_t n)
+{
+    size_t i = 0;
+    bool after_word = false;        /* the last thing out was an encoded word */
+
+    while (i < n) {
+        size_t end;
+        if (encoded_word(p, n, i, &end, out)) {
+            i = end;
+            after_word = true;
+            continue;
+        }
+        if (after_word && is_wsp(p[i])) {
+            /* white space between two encoded words goes (RFC 2047 6.2) */
+            size_t j = i;
+            while (j < n && is_wsp(p[j]))
+                j++;
+            struct buf probe = BUF_INIT;
+            bool next_word = encoded_word(p, n, j, &end, &probe);
+            buf_free(&probe);
+            if (next_word) {
+                i = j;
+                continue;
+            }
+        }
+        after_word = false;
+        buf_putc(out, p[i++]);
+    }
 }

@@ -143,4 +143,15 @@ enum mime_cte mime_cte(const struct mime_part *p);
  */
 bool mime_decode(struct buf *out, enum mime_cte cte, const char *p, size_t n);
 
+/*
+ * mime_decode_words - append to out the header text p[0..n) (unfolded)
+ * with its RFC 2047 encoded words "=?charset?Q|B?text?=" decoded into
+ * UTF-8, for SEARCH (RFC 9051 6.4.4 asks for them decoded): white space
+ * between two encoded words goes (RFC 2047 6.2), Q's "_" is a space, an
+ * RFC 2231 "*language" is ignored, UTF-8 and US-ASCII are taken as they
+ * are, other charsets go through iconv(3). A word that is malformed or in
+ * a charset iconv does not know stays as it was written.
+ */
+void mime_decode_words(struct buf *out, const char *p, size_t n);
+
 #endif

@@ -76,6 +76,7 @@ struct imap_session {
     size_t               need;          /* input octets before scanning again */
     uint64_t             skip;          /* octets of a refused {N+} literal to drop */
     bool                 auth_wait;     /* AUTHENTICATE: the next line is the response */
+    bool                 discard;       /* dropping the rest of a too long line */
     char                 auth_tag[IMAP_TAG_MAX + 1];
     bool                 idle;          /* in IDLE, waiting for DONE */
     char                 idle_tag[IMAP_TAG_MAX + 1];
@@ -493,7 +494,13 @@ job_done(struct workq_item *item)
     struct imap_job *j = (struct imap_job *)item;
     struct imap_session *s = j->s;
 
-    if (s) {
+    if (s && s->state == I_LOGOUT) {
+        /* "* BYE" went out meanwhile (shutdown): nothing may follow it
+         * (RFC 9051 7.1.5); the session closes once that has left */
+        s->job = NULL;
+        s->busy = false;
+        s->parked = false;
+    } else if (s) {
         s->job = NULL;
         switch (j->kind) {
         case J_LOGIN:
@@ -829,8 +836,14 @@ take_line(struct imap_session *s, char *line, size_t max, size_t *len)
     struct evbuffer *in = bufferevent_get_input(s->bev);
     struct evbuffer_ptr eol = evbuffer_search(in, "\n", 1, NULL);
 
-    if (eol.pos < 0)
-        return evbuffer_get_length(in) > max ? -1 : 0;
+    if (eol.pos < 0) {
+        size_t have = evbuffer_get_length(in);
+        if (have <= max)
+            return 0;
+        evbuffer_drain(in, have);   /* too long: the rest of it goes too */
+        s->discard = true;
+        return -1;
+    }
     size_t n = (size_t)eol.pos + 1;
     if (n > max + 2) {
         evbuffer_drain(in, n);
@@ -898,6 +911,16 @@ process(struct imap_session *s)
                 return;
             imap_scan_resume(&s->scan);
             s->need = 0;
+            continue;
+        }
+        if (s->discard) {
+            struct evbuffer_ptr eol = evbuffer_search(in, "\n", 1, NULL);
+            if (eol.pos < 0) {
+                evbuffer_drain(in, avail);
+                return;
+            }
+            evbuffer_drain(in, (size_t)eol.pos + 1);
+            s->discard = false;
             continue;
         }
         if (s->idle || s->auth_wait) {

@@ -239,6 +239,16 @@ int store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *
                     size_t errlen);
 
 /*
+ * store_change_flags - add the flags add and take away the flags remove
+ * (STORE_FLAG_*) of message index, starting from the letters its file
+ * has on disk now, so that a change another session or program made
+ * since the snapshot is kept (RFC 9051 6.4.6 +FLAGS/-FLAGS). Returns and
+ * errors as store_set_flags.
+ */
+int store_change_flags(struct store_folder *f, size_t index, unsigned add, unsigned remove,
+                       char *err, size_t errlen);
+
+/*
  * store_expunge - unlink the messages with \Deleted; when uids is not
  * NULL, only those among uids[0..nuids) (UID EXPUNGE, RFC 9051 6.4.9). A
  * message whose \Deleted another session removed meanwhile is kept; one

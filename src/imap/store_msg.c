@@ -50,12 +50,19 @@ store_find_unique(const char *path, const char *u, size_t ulen)
     return found;
 }
 
-/* store_set_flags - see store.h */
-int
-store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *err, size_t errlen)
+/*
+ * change_flags - the flags of message index become (old | add) & ~remove,
+ * old being the letters of its file as it is on disk now: when another
+ * session or program renamed it since the snapshot, its current letters
+ * count, so no change made there is lost (RFC 9051 6.4.6).
+ */
+static int
+change_flags(struct store_folder *f, size_t index, unsigned add, unsigned remove, char *err,
+             size_t errlen)
 {
     struct store_msg *m;
     char *to, *from, *cur = NULL;
+    unsigned flags;
     int rc;
 
     if (f->readonly || index >= f->count) {
@@ -64,7 +71,9 @@ store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *err,
         return -1;
     }
     m = &f->msgs[index];
-    flags &= STORE_FLAGS_ALL;
+    add &= STORE_FLAGS_ALL;
+    remove &= STORE_FLAGS_ALL;
+    flags = (m->flags | add) & ~remove;
     to = store_make_name(m->name, m->ulen, flags, true);
     if (strcmp(to, m->name) == 0) {
         free(to);
@@ -81,9 +90,10 @@ store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *err,
     }
     if (rc < 0 && errno == ENOENT
         && (cur = store_find_unique(f->path, m->name + 4, m->ulen)) != NULL) {
-        /* renamed by another session: keep its other letters */
+        /* renamed by another session: its letters now, other ones kept */
         free(to);
         free(from);
+        flags = (store_name_flags(cur, m->ulen) | add) & ~remove;
         to = store_make_name(cur, m->ulen, flags, true);
         from = xasprintf("%s/%s", f->path, cur);
         if (strcmp(cur, to) == 0) {
@@ -112,6 +122,19 @@ store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *err,
     m->flags = flags;
     store_recount(f);
     return 0;
+}
+
+int
+store_set_flags(struct store_folder *f, size_t index, unsigned flags, char *err, size_t errlen)
+{
+    return change_flags(f, index, flags, ~flags, err, errlen);
+}
+
+int
+store_change_flags(struct store_folder *f, size_t index, unsigned add, unsigned remove,
+                   char *err, size_t errlen)
+{
+    return change_flags(f, index, add, remove, err, errlen);
 }
 
 /* store_read - see store.h */

@@ -1317,6 +1317,45 @@ test_limits(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* mime_decode_words: RFC 2047 encoded words into UTF-8, for SEARCH */
+struct words_case {
+    const char *in, *want;
+};
+
+static const struct words_case words_cases[] = {
+    { "plain text", "plain text" },
+    { "=?UTF-8?Q?Caf=C3=A9_cr=C3=A8me?=", "Caf\xc3\xa9 cr\xc3\xa8me" },
+    { "=?utf-8?b?Q2Fmw6k=?=", "Caf\xc3\xa9" },
+    /* white space between two encoded words goes; around others it stays */
+    { "=?UTF-8?Q?a?= =?UTF-8?Q?b?=", "ab" },
+    { "x =?UTF-8?Q?a?= y", "x a y" },
+    /* another charset through iconv; RFC 2231 language dropped */
+    { "=?ISO-8859-1?Q?caf=E9?=", "caf\xc3\xa9" },
+    { "=?us-ascii*en?q?hi?=", "hi" },
+    /* malformed or unknown: left as written */
+    { "=?UTF-8?X?abc?=", "=?UTF-8?X?abc?=" },
+    { "=?no-such-charset?Q?abc?=", "=?no-such-charset?Q?abc?=" },
+    { "=?UTF-8?Q?no end", "=?UTF-8?Q?no end" },
+    { "=??Q?x?=", "=??Q?x?=" },
+};
+
+static void
+test_decode_words(void **state)
+{
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < NELEM(words_cases); i++) {
+        const struct words_case *c = &words_cases[i];
+        struct buf b = BUF_INIT;
+        mime_decode_words(&b, c->in, strlen(c->in));
+        if (b.len != strlen(c->want) || memcmp(b.data ? b.data : "", c->want, b.len) != 0)
+            report("decode_words(%s): got %s, want %s", showz(c->in), show(b.data, b.len),
+                   showz(c->want));
+        buf_free(&b);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int
 main(void)
 {
@@ -1333,6 +1372,7 @@ main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_decode_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
