@@ -26,6 +26,18 @@ struct copy {
     char                dst[PATH_MAX];
 };
 
+/* crlf_extra - the LFs of p[0..n) without a CR before them: what CRLF
+ * line ends add to the size */
+static size_t
+crlf_extra(const char *p, size_t n)
+{
+    size_t extra = 0;
+    for (const char *lf = p, *end = p + n; (lf = memchr(lf, '\n', (size_t)(end - lf))) != NULL;
+         lf++)
+        extra += lf == p || lf[-1] != '\r';
+    return extra;
+}
+
 /* copy_write - write one copy of env's message for recipient c->rcpt
  * into the mailbox's tmp/; 0 or errno */
 static int
@@ -49,8 +61,11 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
     char name[256];
     int hl = snprintf(head, sizeof(head), "Return-Path: <%s>\nDelivered-To: %s\n",
                       env->sender, mailbox);
-    snprintf(name, sizeof(name), "%lld.M%06ldP%ldQ%lu.%s,S=%zu", (long long)tv.tv_sec,
-             (long)tv.tv_usec, (long)getpid(), q, ctx->hostname, (size_t)hl + bodylen);
+    /* ",W=": the size with CRLF line ends (RFC822.SIZE), which IMAP
+     * readers (ours, Dovecot) then take from the name, not the file */
+    snprintf(name, sizeof(name), "%lld.M%06ldP%ldQ%lu.%s,S=%zu,W=%zu", (long long)tv.tv_sec,
+             (long)tv.tv_usec, (long)getpid(), q, ctx->hostname, (size_t)hl + bodylen,
+             (size_t)hl + crlf_extra(head, (size_t)hl) + bodylen + crlf_extra(body, bodylen));
     if (pathf(c->tmp, sizeof(c->tmp), "%s/tmp/%s", dir, name) < 0
         || pathf(c->dst, sizeof(c->dst), "%s/new/%s", dir, name) < 0)
         return errno;

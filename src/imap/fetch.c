@@ -48,7 +48,27 @@ load(struct imap_user *u, size_t i, struct loaded *l)
     }
     l->data = imap_msg_crlf(raw, rawlen, &l->len);
     free(raw);
-    l->msg = imap_msg_parse(l->data, l->len);
+}
+
+/* parsed - the MIME structure of a loaded message, parsed at first need
+ * (BODY[] and the message's own header and text need none) */
+static const struct imap_msg *
+parsed(struct loaded *l)
+{
+    if (!l->msg)
+        l->msg = imap_msg_parse(l->data, l->len);
+    return l->msg;
+}
+
+/* header_len - the octets of the message's header, its empty line
+ * included (all of it when there is no empty line), as mime.c counts */
+static size_t
+header_len(const char *p, size_t n)
+{
+    if (n >= 2 && p[0] == '\r' && p[1] == '\n')
+        return 2;
+    const char *e = memmem(p, n, "\r\n\r\n", 4);
+    return e ? (size_t)(e - p) + 4 : n;
 }
 
 static void
@@ -86,7 +106,7 @@ needs_bytes(const struct imap_fetch_att *a)
 
 /* put_section - BODY[section]<partial> (and RFC822, .HEADER, .TEXT) */
 static void
-put_section(struct buf *out, const struct imap_fetch_att *a, const struct loaded *l,
+put_section(struct buf *out, const struct imap_fetch_att *a, struct loaded *l,
             struct buf *scratch)
 {
     const char *p = "";
@@ -108,10 +128,19 @@ put_section(struct buf *out, const struct imap_fetch_att *a, const struct loaded
     default:
         break;
     }
-    if (a->kind == IMAP_FETCH_SECTION)
-        imap_msg_section(l->msg, s->part, s->nparts, kind, s->fields, s->nfields, scratch, &p, &n);
-    else
-        imap_msg_section(l->msg, NULL, 0, kind, NULL, 0, scratch, &p, &n);
+    size_t nparts = a->kind == IMAP_FETCH_SECTION ? s->nparts : 0;
+    if (nparts == 0 && (kind == IMAP_MSG_SECT_ALL || kind == IMAP_MSG_SECT_HEADER
+                        || kind == IMAP_MSG_SECT_TEXT)) {
+        /* the whole message, its header or its text: no MIME parse */
+        size_t h = kind == IMAP_MSG_SECT_ALL ? 0 : header_len(l->data, l->len);
+        p = kind == IMAP_MSG_SECT_TEXT ? l->data + h : l->data;
+        n = kind == IMAP_MSG_SECT_ALL ? l->len : kind == IMAP_MSG_SECT_HEADER ? h : l->len - h;
+    } else if (a->kind == IMAP_FETCH_SECTION) {
+        imap_msg_section(parsed(l), s->part, s->nparts, kind, s->fields, s->nfields, scratch,
+                         &p, &n);
+    } else {
+        imap_msg_section(parsed(l), NULL, 0, kind, NULL, 0, scratch, &p, &n);
+    }
     if (a->partial)
         imap_msg_partial(p, n, a->offset, a->length, &p, &n);
     buf_printf(out, "%s ", a->resp);
@@ -121,7 +150,7 @@ put_section(struct buf *out, const struct imap_fetch_att *a, const struct loaded
 /* put_att - one data item of a FETCH response; false: NO [UNKNOWN-CTE] */
 static bool
 put_att(struct buf *out, const struct imap_fetch_att *a, const struct store_msg *m,
-        const struct loaded *l, struct buf *scratch)
+        struct loaded *l, struct buf *scratch)
 {
     const char *p;
     size_t n;
@@ -144,12 +173,12 @@ put_att(struct buf *out, const struct imap_fetch_att *a, const struct store_msg 
         return true;
     case IMAP_FETCH_ENVELOPE:
         buf_puts(out, "ENVELOPE ");
-        imap_msg_envelope(out, l->data + l->msg->root.hdr_off, l->msg->root.hdr_len);
+        imap_msg_envelope(out, l->data, header_len(l->data, l->len));
         return true;
     case IMAP_FETCH_BODYSTRUCTURE:
     case IMAP_FETCH_BODY:
         buf_puts(out, a->kind == IMAP_FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
-        imap_msg_bodystructure(out, l->msg, a->kind == IMAP_FETCH_BODYSTRUCTURE);
+        imap_msg_bodystructure(out, parsed(l), a->kind == IMAP_FETCH_BODYSTRUCTURE);
         return true;
     case IMAP_FETCH_RFC822:
         buf_puts(out, "RFC822 ");
@@ -161,7 +190,7 @@ put_att(struct buf *out, const struct imap_fetch_att *a, const struct store_msg 
         put_section(out, a, l, scratch);
         return true;
     case IMAP_FETCH_BINARY:
-        e = imap_msg_binary(l->msg, a->section.part, a->section.nparts, scratch, &p, &n);
+        e = imap_msg_binary(parsed(l), a->section.part, a->section.nparts, scratch, &p, &n);
         if (e == IMAP_BIN_UNKNOWN_CTE)
             return false;
         if (a->partial)
@@ -173,7 +202,7 @@ put_att(struct buf *out, const struct imap_fetch_att *a, const struct store_msg 
             put_literal(out, p, n, true);
         return true;
     case IMAP_FETCH_BINARY_SIZE:
-        e = imap_msg_binary_size(l->msg, a->section.part, a->section.nparts, &n);
+        e = imap_msg_binary_size(parsed(l), a->section.part, a->section.nparts, &n);
         if (e == IMAP_BIN_UNKNOWN_CTE)
             return false;
         buf_printf(out, "%s %zu", a->resp, e == IMAP_BIN_OK ? n : (size_t)0);
@@ -387,7 +416,7 @@ match_content(struct search_ctx *c, const struct imap_skey *k)
     load(c->u, c->i, &c->l);
     if (c->l.err)
         return false;
-    const struct imap_msg *m = c->l.msg;
+    const struct imap_msg *m = parsed(&c->l);
     switch (k->op) {
     case IMAP_SK_BCC:
         return imap_msg_header_search(m, "Bcc", k->str, k->len);

@@ -389,6 +389,27 @@ imap_work_run(struct workq_item **items, size_t n, void *arg)
 
 static void job_done(struct workq_item *item);
 
+static void
+free_out(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* send_out - the worker's answer b to the client; its memory is handed
+ * to the output buffer, not copied (a FETCH part is megabytes) */
+static void
+send_out(struct imap_session *s, struct buf *b)
+{
+    size_t len = b->len;
+    if (len == 0)
+        return;
+    char *data = buf_steal(b);
+    if (evbuffer_add_reference(bufferevent_get_output(s->bev), data, len, free_out, NULL) < 0)
+        free(data);
+}
+
 static struct imap_job *
 job_new(struct imap_session *s, enum job_kind kind, const char *tag)
 {
@@ -512,7 +533,7 @@ job_done(struct workq_item *item)
             break;
         case J_EXEC:
         case J_UPDATES:
-            bufferevent_write(s->bev, j->out.data ? j->out.data : "", j->out.len);
+            send_out(s, &j->out);
             s->state = s->user->sel ? I_SELECTED : I_AUTH;
             if (j->end == IMAP_EXEC_MORE) {
                 /* a long FETCH answer: the next part once this one left */

@@ -359,18 +359,54 @@ join(struct scan *s, struct uidlist *ul, size_t *missing)
 
 /* ---- measuring new messages --------------------------------------------- */
 
-/* measure - RFC822.SIZE and mtime of path. 0; 1 when it is not there
- * (gone, a symbolic link, not a regular file); -1 with errno */
-static int
-measure(const char *path, uint64_t *size, int64_t *mtime)
+/*
+ * name_vsize - the ",W=<digits>" of a Maildir unique name u[0..ulen): the
+ * size with CRLF line ends, as Dovecot and our delivery write it; true
+ * and *size when there is one.
+ */
+static bool
+name_vsize(const char *u, size_t ulen, uint64_t *size)
 {
-    char chunk[16384];
+    for (size_t i = 0; i + 3 < ulen; i++) {
+        if (u[i] != ',' || u[i + 1] != 'W' || u[i + 2] != '=')
+            continue;
+        uint64_t v = 0;
+        size_t k = i + 3;
+        for (; k < ulen && u[k] >= '0' && u[k] <= '9' && v < (UINT64_MAX - 9) / 10; k++)
+            v = v * 10 + (uint64_t)(u[k] - '0');
+        if (k > i + 3 && (k == ulen || u[k] == ',')) {
+            *size = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * measure - the RFC822.SIZE and mtime of the file path, whose unique name
+ * is u[0..ulen): a stat() when the name says the size (",W="), else the
+ * file is read and its bare LFs counted. 0; 1 when the file is gone or
+ * not a regular file; -1 with errno.
+ */
+static int
+measure(const char *path, const char *u, size_t ulen, uint64_t *size, int64_t *mtime)
+{
+    char chunk[65536];
     struct stat st;
     uint64_t n = 0;
     bool cr = false;
     ssize_t r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), e;
+    int fd, e;
 
+    if (name_vsize(u, ulen, size)) {
+        if (lstat(path, &st) < 0)
+            return errno == ENOENT ? 1 : -1;
+        if (!S_ISREG(st.st_mode))
+            return 1;
+        *mtime = (int64_t)st.st_mtim.tv_sec;
+        return 0;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT || errno == ELOOP ? 1 : -1;
     if (fstat(fd, &st) < 0) {
@@ -392,10 +428,15 @@ measure(const char *path, uint64_t *size, int64_t *mtime)
             errno = e;
             return -1;
         }
-        for (ssize_t i = 0; i < r; i++) {
-            n += chunk[i] == '\n' && !cr ? 2 : 1;   /* a bare LF goes out as CRLF */
-            cr = chunk[i] == '\r';
+        /* each LF without a CR before it goes out as CRLF */
+        n += (uint64_t)r;
+        const char *p = chunk, *end = chunk + r, *lf;
+        while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if (!(lf > chunk ? lf[-1] == '\r' : cr))
+                n++;
+            p = lf + 1;
         }
+        cr = chunk[r - 1] == '\r';
     }
     close(fd);
     *size = n;
@@ -450,7 +491,7 @@ assign(const char *path, struct scan *s, struct uidlist *ul, char *err, size_t e
     for (size_t i = 0; i < n; i++) {
         struct ent *e = todo[i];
         char *file = xasprintf("%s/%s", path, e->name);
-        int rc = measure(file, &e->size, &e->mtime);
+        int rc = measure(file, e->name + 4, e->ulen, &e->size, &e->mtime);
 
         if (rc < 0)
             store_err(err, errlen, "%s: %s", file, strerror(errno));

@@ -389,6 +389,18 @@ test_open(void **state)
                f->count ? f->msgs[f->count - 1].name : "-");
     store_close(f);
 
+    /* a name with ",W=" (our delivery, Dovecot) gives the size unread;
+     * without one the file is read and its bare LFs counted */
+    put(fx, "new/1800000000.M1P1Q1.host,S=4,W=999", "ab\n\n", 0);
+    put(fx, "new/1800000001.M1P1Q2.host,S=4", "ab\n\n", 0);
+    f = store_open(fx->root, "INBOX", false, err, sizeof(err));
+    assert_non_null(f);
+    if (f->count != 6 || f->msgs[4].size != 999 || f->msgs[5].size != 6)
+        report("sizes: got %zu messages, W= size %llu (want 999), read size %llu (want 6)",
+               f->count, f->count > 4 ? (unsigned long long)f->msgs[4].size : 0ULL,
+               f->count > 5 ? (unsigned long long)f->msgs[5].size : 0ULL);
+    store_close(f);
+
     errno = 0;
     if (store_open(fx->root, "Nope", false, err, sizeof(err)) != NULL || errno != ENOENT)
         report("open of a missing folder: got errno %d, want ENOENT", errno);
