@@ -181,14 +181,38 @@ sockaddr_text(const struct sockaddr *sa, char *out, size_t outlen)
 }
 
 /*
- * reject_kind - how a refused connection is told: SMTP listeners by their
- * kind; XXX POP3 and IMAP get an SMTP 421 inside TLS (SMTP_KIND_SUBMISSIONS),
- * which their clients show as a failed connection, not as the reason.
+ * reject - tell a refused client why, in its protocol, and close: SMTP's
+ * 421; "* BYE [UNAVAILABLE]" for IMAP (RFC 5530); "-ERR [SYS/TEMP]" for
+ * POP3 (RFC 3206). Listeners in implicit TLS just close: a word in the
+ * clear would be garbage to a client that speaks TLS from its first byte.
  */
-static enum smtp_kind
-reject_kind(const struct listener *li)
+static void
+reject(struct server *sv, const struct listener *li, evutil_socket_t fd, const char *reason)
 {
-    return li->proto == PROTO_SMTP ? li->kind : SMTP_KIND_SUBMISSIONS;
+    const char *word;
+
+    switch (li->proto) {
+    case PROTO_SMTP:
+        smtp_reject_connection(&sv->smtp, fd, li->kind, reason);
+        return;
+    case PROTO_IMAP:
+        word = "* BYE [UNAVAILABLE]";
+        break;
+    case PROTO_POP3:
+        word = "-ERR [SYS/TEMP]";
+        break;
+    default:
+        evutil_closesocket(fd);
+        return;
+    }
+    char msg[256];
+    int n = snprintf(msg, sizeof(msg), "%s %s\r\n", word, reason);
+    /* Best effort, non-blocking: the socket is new, its buffer empty. */
+    if (n > 0 && (size_t)n < sizeof(msg)) {
+        ssize_t w = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+    }
+    evutil_closesocket(fd);
 }
 
 static void
@@ -224,34 +248,30 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     if (sv->nconn >= sv->cfg->max_connections) {
         log_warn("connection from unknown[%s] refused: too many connections (%u)",
                  ip, sv->nconn);
-        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
-                               "Error: too many connections; try again later");
+        reject(sv, li, fd, "Error: too many connections; try again later");
         return;
     }
     struct ipcount *c = ip_get(sv, ip, false);
     if ((c ? c->n : 0) >= sv->cfg->max_connections_per_ip) {
         log_warn("connection from unknown[%s] refused: too many connections from "
                  "this address (%u)", ip, c ? c->n : 0);
-        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
-                               "Error: too many connections from your address");
+        reject(sv, li, fd, "Error: too many connections from your address");
         return;
     }
     if (!cidr_match(&sv->cfg->rate_limit_exempt, ip)
         && !ratelimit_take(sv->conn_rate, ip, sv->cfg->max_connection_rate, 1, ratelimit_now())) {
         log_warn("connection from unknown[%s] refused: more than %u connections a minute "
                  "(max_connection_rate)", ip, sv->cfg->max_connection_rate);
-        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
-                               "Error: too many connections from your address; "
-                               "try again later");
+        reject(sv, li, fd, "Error: too many connections from your address; "
+                           "try again later");
         return;
     }
     unsigned blocked = guard_blocked(sv->smtp.guard, ip, time(NULL));
     if (blocked) {
         log_info("connection from unknown[%s] refused: blocked for %u more seconds after "
                  "failed authentications", ip, blocked);
-        smtp_reject_connection(&sv->smtp, fd, reject_kind(li),
-                               "Error: too many failed authentications; "
-                               "try again later");
+        reject(sv, li, fd, "Error: too many failed authentications; "
+                           "try again later");
         return;
     }
     c = ip_get(sv, ip, true);

@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -2190,3 +2191,36 @@ def test_eight_bit_garbage_and_bad_tags(start_server):
             assert any(re.match(rb"^\S+ (BAD|NO)", a) for a in answers), (line, answers)
         got = list_entries(c.ok('LIST "" "*"'))
         assert set(got) == {"INBOX"} | set(SPECIAL), "garbage made a folder: %r" % got
+
+
+def test_refused_connection_told_why_in_its_protocol(start_server):
+    """Over max_connections_per_ip a plain IMAP client gets "* BYE
+    [UNAVAILABLE]" (RFC 5530) and a plain POP3 client "-ERR [SYS/TEMP]"
+    (RFC 3206) before the close, not an SMTP reply or silence; a client of
+    an implicit-TLS port is just closed (a word in the clear would be
+    garbage inside its TLS handshake)."""
+    s = start_server(start=False, conf={"max_connections_per_ip": "1"})
+    s.listen = [(s.host, s.port), (s.host, s.imap_port), (s.host, s.imaps_port),
+                (s.host, s.pop3_port)]
+    s.start()
+    held = Imap(s.host, s.imap_port)            # the one connection allowed
+    try:
+        assert held.greeting.startswith(b"* OK"), held.greeting
+        for port, want in ((s.imap_port, b"* BYE [UNAVAILABLE] "),
+                           (s.pop3_port, b"-ERR [SYS/TEMP] ")):
+            with socket.create_connection((s.host, port), timeout=10) as c:
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                assert data.startswith(want) and b"too many connections" in data, data
+                assert c.recv(4096) == b""          # and closed
+        with socket.create_connection((s.host, s.imaps_port), timeout=10) as c:
+            assert c.recv(4096) == b""              # closed without a word
+        # the session that was there is untouched
+        r = held.cmd("CAPABILITY")
+        assert r.status == "OK", r
+    finally:
+        held.close()
