@@ -5,6 +5,11 @@
  * APPEND, LIST, STATUS; sequence sets, flags, dates, mailbox names and
  * modified UTF-7. SEARCH is in imap_search.h.
  *
+ * In three files: imap_parse.c (framing, the tree of values, sequence
+ * sets, flag lists), imap_fetch.c (FETCH, STORE and APPEND arguments,
+ * dates) and imap_mailbox.c (LIST and STATUS arguments, imap_list_match,
+ * mailbox names, modified UTF-7); what they share is in imap_parse_priv.h.
+ *
  * Pure functions: no I/O, no globals. This module does not know session
  * state (selected or not, rev1 or rev2), the mailbox (what "*" is), nor
  * the store; it only checks the shape of what the client sent. Every

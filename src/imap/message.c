@@ -17,6 +17,7 @@
 #include <time.h>
 
 /* util: no mail knowledge */
+#include "util/date.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 /* imap */
@@ -881,21 +882,6 @@ d_char(struct dcur *d, char c)
     return false;
 }
 
-/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date
- * (H. Hinnant's algorithm) */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* zone_name - RFC 5322 4.3 obs-zone: offset in hours of a named zone;
  * unknown names (military letters included) are -0000, i.e. 0 */
 static int
@@ -962,7 +948,8 @@ imap_msg_date_parse(const char *s, size_t n, time_t *t, int *tzoff)
         off = zone_name(w) * 3600;
     }
     /* Whatever follows the zone (a comment, "(PST)", junk) is ignored. */
-    *t = (time_t)(days_from_civil(year, mon + 1, day) * 86400 + hh * 3600 + mm * 60 + ss - off);
+    *t = (time_t)(date_days_from_civil(year, mon + 1, day) * 86400 + hh * 3600 + mm * 60 + ss
+                  - off);
     *tzoff = off;
     return true;
 }
