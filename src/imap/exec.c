@@ -162,6 +162,10 @@ mailbox_arg(const struct imap_user *u, const struct imap_val *v, bool trailing_d
              && imap_mailbox_name(b.data ? b.data : "", b.len, utf8, why);
         if (ok && strcmp(utf8, "INBOX") == 0) {
             strcpy(out, "INBOX");
+        } else if (ok && len > IMAP_MAILBOX_MAX) {
+            /* short in UTF-8, longer than that in modified UTF-7 */
+            *why = "Mailbox name too long";
+            ok = false;
         } else if (ok) {
             memcpy(out, v->s, len);
             out[len] = '\0';

@@ -2224,3 +2224,19 @@ def test_refused_connection_told_why_in_its_protocol(start_server):
         assert r.status == "OK", r
     finally:
         held.close()
+
+
+def test_long_modified_utf7_name_refused(start_server):
+    """A name whose UTF-8 form fits the 255-octet limit can be much longer
+    in modified UTF-7 (127 "é" are 254 octets, and 344 in an IMAP4rev1
+    client's form): it is refused with NO, and the server is unharmed."""
+    s = imap_server(start_server)
+    units = ("é" * 127).encode("utf-16-be")
+    name = "&" + base64.b64encode(units).decode().rstrip("=").replace("/", ",") + "-"
+    assert len(name) > 255
+    with tls_imap(s, ALICE) as c:
+        r = c.cmd('CREATE "%s"' % name)
+        assert r.status == "NO", r
+        r = c.cmd('SELECT "%s"' % name)
+        assert r.status == "NO", r
+        c.ok("NOOP")
