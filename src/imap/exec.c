@@ -207,8 +207,9 @@ static void
 no_errno(struct buf *t, const struct imap_cmd *cmd, int e, const char *err)
 {
     const char *code = e == ENOENT ? "[NONEXISTENT] " : e == EEXIST ? "[ALREADYEXISTS] "
-                       : e == EPERM || e == EROFS ? "[CANNOT] " : e == ENOSPC || e == EDQUOT
-                       ? "[OVERQUOTA] " : e == EINVAL ? "[CANNOT] " : "[SERVERBUG] ";
+                       : e == EPERM || e == EROFS || e == EINVAL || e == ENAMETOOLONG
+                       ? "[CANNOT] " : e == ENOSPC || e == EDQUOT ? "[OVERQUOTA] "
+                       : "[SERVERBUG] ";
     imap_tagged(t, cmd, "NO", "%s%s", code, err && err[0] ? err : strerror(e));
 }
 
