@@ -371,17 +371,17 @@ cmd_expunge(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out, st
         imap_tagged(t, cmd, "OK", "%sEXPUNGE completed", cmd->uid ? "UID " : "");
 }
 
-/* put_uidset - append uids[0..n) as a UID set, runs as "a:b" */
-static void
-put_uidset(struct buf *out, const uint32_t *uids, size_t n)
+/* imap_put_set - see exec.h */
+void
+imap_put_set(struct buf *out, const uint32_t *v, size_t n)
 {
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
             j++;
-        buf_printf(out, "%s%u", i ? "," : "", uids[i]);
+        buf_printf(out, "%s%u", i ? "," : "", v[i]);
         if (j > i)
-            buf_printf(out, ":%u", uids[j]);
+            buf_printf(out, ":%u", v[j]);
         i = j + 1;
     }
 }
@@ -445,9 +445,9 @@ cmd_copy(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out, struc
     }
     struct buf code = BUF_INIT;
     buf_printf(&code, "[COPYUID %u ", validity);
-    put_uidset(&code, src, n);
+    imap_put_set(&code, src, n);
     buf_putc(&code, ' ');
-    put_uidset(&code, uids, n);
+    imap_put_set(&code, uids, n);
     buf_putc(&code, ']');
     if (move) {
         /* RFC 6851 4.3: COPYUID in an untagged OK, before the EXPUNGEs */

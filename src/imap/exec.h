@@ -82,6 +82,10 @@ void imap_fetch_abandon(struct imap_user *u);
 void imap_exec_store(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out);
 void imap_exec_search(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out);
 
+/* imap_put_set - append v[0..n) (ascending numbers) as a sequence set,
+ * runs written "a:b" (COPYUID, ESEARCH ALL) */
+void imap_put_set(struct buf *out, const uint32_t *v, size_t n);
+
 /* imap_tagged - append "tag status text\r\n" (text is printf-formatted) */
 void imap_tagged(struct buf *out, const struct imap_cmd *cmd, const char *status,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));

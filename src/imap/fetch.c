@@ -493,21 +493,6 @@ match(struct search_ctx *c, const struct imap_skey *k)
     }
 }
 
-/* put_set - numbers v[0..n) (ascending) as a sequence set, runs as "a:b" */
-static void
-put_set(struct buf *out, const uint32_t *v, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && v[j + 1] == v[j] + 1)
-            j++;
-        buf_printf(out, "%s%u", i ? "," : "", v[i]);
-        if (j > i)
-            buf_printf(out, ":%u", v[j]);
-        i = j + 1;
-    }
-}
-
 void
 imap_exec_search(struct imap_user *u, const struct imap_cmd *cmd, struct buf *out)
 {
@@ -546,7 +531,7 @@ imap_exec_search(struct imap_user *u, const struct imap_cmd *cmd, struct buf *ou
             buf_printf(out, " COUNT %zu", nhits);
         if ((se.ret & IMAP_SEARCH_RET_ALL) && nhits) {
             buf_puts(out, " ALL ");
-            put_set(out, hits, nhits);
+            imap_put_set(out, hits, nhits);
         }
         buf_puts(out, "\r\n");
     } else {

@@ -20,6 +20,7 @@
 #include <iconv.h>
 
 /* util: no mail knowledge */
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 /* imap */
@@ -600,23 +601,6 @@ mime_cte(const struct mime_part *p)
     return MIME_CTE_UNKNOWN;
 }
 
-/* b64_value - the 6-bit value of c, -1 outside the alphabet */
-static int
-b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* decode_base64 - RFC 2045 6.8, lenient as mime.h says */
 static void
 decode_base64(struct buf *out, const char *p, size_t n)
@@ -625,7 +609,7 @@ decode_base64(struct buf *out, const char *p, size_t n)
     unsigned bits = 0;
 
     for (size_t i = 0; i < n && p[i] != '='; i++) {
-        int v = b64_value((unsigned char)p[i]);
+        int v = base64_value((unsigned char)p[i]);
 
         if (v < 0)
             continue;

@@ -5,8 +5,8 @@
 
 #include "util/base64.h"
 
-static int
-b64val(unsigned char c)
+int
+base64_value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -38,7 +38,7 @@ base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
                 pad++;
                 continue;
             }
-            if (pad || (v[k] = b64val(c)) < 0)
+            if (pad || (v[k] = base64_value(c)) < 0)
                 return -1;
         }
         unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12)

@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+/* base64_value - the 6-bit value of c in the RFC 4648 alphabet, -1 outside
+ * it (also for lenient decoders: MIME bodies, RFC 2047 words) */
+int base64_value(unsigned char c);
 /*
  * base64_decode - strict RFC 4648 base64 (padding required, no spaces)
  * of in[0..n) into out (capacity outcap). Returns the decoded length, or
