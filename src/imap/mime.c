@@ -717,7 +717,8 @@ to_utf8(struct buf *out, const char *cs, const char *in, size_t n)
     iconv_close(cd);
     if (!ok)
         out->len = mark;
-    out->data[out->len] = '\0';
+    if (out->data)              /* NULL when n == 0 and out was empty */
+        out->data[out->len] = '\0';
     return ok;
 }
 

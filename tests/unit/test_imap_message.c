@@ -1332,6 +1332,8 @@ static const struct words_case words_cases[] = {
     /* another charset through iconv; RFC 2231 language dropped */
     { "=?ISO-8859-1?Q?caf=E9?=", "caf\xc3\xa9" },
     { "=?us-ascii*en?q?hi?=", "hi" },
+    /* an empty word in a charset iconv converts, first in the output */
+    { "=?ISO-8859-1?Q?" "?=", "" },
     /* malformed or unknown: left as written */
     { "=?UTF-8?X?abc?=", "=?UTF-8?X?abc?=" },
     { "=?no-such-charset?Q?abc?=", "=?no-such-charset?Q?abc?=" },
