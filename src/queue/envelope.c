@@ -81,6 +81,16 @@ put_enc(struct buf *out, const char *s)
     }
 }
 
+bool
+envelope_head_partial(const char *text, size_t n)
+{
+    size_t ml = strlen(ENVELOPE_MAGIC);
+
+    if (n <= ml)
+        return memcmp(text, ENVELOPE_MAGIC, n) == 0;
+    return memcmp(text, ENVELOPE_MAGIC, ml) == 0 && !memmem(text + ml - 1, n - ml + 1, "\n\n", 2);
+}
+
 void
 envelope_format(const struct envelope *env, struct buf *out)
 {
@@ -95,6 +105,8 @@ envelope_format(const struct envelope *env, struct buf *out)
     buf_putc(out, ' ');
     put_enc(out, env->helo && *env->helo ? env->helo : "-");
     buf_printf(out, "\nsize %zu\n", env->size);
+    if (env->have_length)
+        buf_printf(out, "length %zu\n", env->length);
     if (env->flags) {
         buf_puts(out, "flags");
         if (env->flags & ENV_F_8BITMIME)
@@ -252,6 +264,9 @@ envelope_parse(const char *text, size_t n, size_t *body_off, char *err, size_t e
         } else if (IS("size") && k == 2 && parse_ull(f[1], fl[1], &v)) {
             env->size = (size_t)v;
             have_size = true;
+        } else if (IS("length") && k == 2 && parse_ull(f[1], fl[1], &v)) {
+            env->length = (size_t)v;
+            env->have_length = true;
         } else if (IS("flags")) {
             for (size_t i = 1; i < k; i++) {
                 if (fl[i] == 8 && memcmp(f[i], "8bitmime", 8) == 0)

@@ -13,6 +13,9 @@
  *   sender alice@example.org          ("sender" alone for <>)
  *   client 127.0.0.1 mx.example.net   (IP, then the HELO name)
  *   size 4096                         (octets as SMTP carries them)
+ *   length 3990                       (octets of the message after the head,
+ *                                     as stored: a shorter file is one a crash
+ *                                     cut before it was acknowledged)
  *   flags 8bitmime smtputf8
  *   ret full                          (or hdrs; line absent when not asked)
  *   envid QQ314159
@@ -59,6 +62,8 @@ struct envelope {
     char           *client_ip;
     char           *helo;
     size_t          size;
+    size_t          length;     /* octets after the head; 0 when absent */
+    bool            have_length;
     unsigned        flags;      /* ENV_F_* */
     int             ret;        /* enum smtp_ret */
     char           *envid;      /* NULL when absent */
@@ -72,6 +77,9 @@ void envelope_free(struct envelope *env);
 /* envelope_add_rcpt - append a recipient (strings are copied) */
 struct env_rcpt *envelope_add_rcpt(struct envelope *env, const char *mailbox,
                                    const char *orig, unsigned notify, const char *orcpt);
+/* envelope_head_partial - could text[0..n) be the start of a head that
+ * was cut short (a prefix of the magic line, or no empty line yet)? */
+bool envelope_head_partial(const char *text, size_t n);
 /* envelope_format - append the on-disk head (ending with the empty line) */
 void envelope_format(const struct envelope *env, struct buf *out);
 /*

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@ struct spool {
     char *data_dir;
     char *qdir;         /* <data_dir>/queue */
     int   datafd;       /* for syncfs(2) */
-    int   msgfd;        /* queue/msg, for its fsync */
 };
 
 const char *
@@ -53,13 +53,13 @@ clear_dir(const char *path)
 struct spool *
 spool_open(const char *data_dir, char *err, size_t errlen)
 {
-    static const char *const sub[] = { "tmp", "msg", "state", "corrupt" };
+    static const char *const sub[] = { "msg", "state", "corrupt" };
     struct spool *sp = xcalloc(1, sizeof(*sp));
     char p[PATH_MAX];
 
     sp->data_dir = xstrdup(data_dir);
     sp->qdir = xasprintf("%s/queue", data_dir);
-    sp->datafd = sp->msgfd = -1;
+    sp->datafd = -1;
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
         pathf(p, sizeof(p), "%s/%s", sp->qdir, sub[i]);
         if (mkdir_p(p, 0700) < 0) {
@@ -69,12 +69,11 @@ spool_open(const char *data_dir, char *err, size_t errlen)
         }
     }
     pathf(p, sizeof(p), "%s/tmp", sp->qdir);
-    clear_dir(p);
+    clear_dir(p);               /* debris of versions that wrote there first */
+    rmdir(p);
     sp->datafd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    pathf(p, sizeof(p), "%s/msg", sp->qdir);
-    sp->msgfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sp->datafd < 0 || sp->msgfd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", p, strerror(errno));
+    if (sp->datafd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", data_dir, strerror(errno));
         spool_close(sp);
         return NULL;
     }
@@ -88,8 +87,6 @@ spool_close(struct spool *sp)
         return;
     if (sp->datafd >= 0)
         close(sp->datafd);
-    if (sp->msgfd >= 0)
-        close(sp->msgfd);
     free(sp->data_dir);
     free(sp->qdir);
     free(sp);
@@ -138,13 +135,16 @@ spool_sync(const struct spool *sp)
     return syncfs(sp->datafd);
 }
 
-/* write_tmp - write one message into tmp/; 0 or an errno value */
+/* write_msg - write one message, head and content, to path; 0 or an
+ * errno value (and nothing left behind) */
 static int
-write_tmp(struct spool_commit *c, const char *path)
+write_msg(struct spool_commit *c, const char *path)
 {
     struct buf head = BUF_INIT;
     int fd, e = 0;
 
+    c->env->length = c->content.len;
+    c->env->have_length = true;
     envelope_format(c->env, &head);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -182,45 +182,37 @@ write_tmp(struct spool_commit *c, const char *path)
     return e;
 }
 
+/*
+ * spool_commit_run - each message straight to msg/<id>, then one syncfs(2)
+ * for the batch: file data, inodes and the new names of msg/ together.
+ * Until that returns nothing is acknowledged; a file that a crash cut
+ * short is shorter than the length its head announces, and spool_scan
+ * sets it aside (the way Postfix trusts a queue file only with its end
+ * record). No tmp/ and rename: that cost a second journal commit per batch.
+ */
 void
 spool_commit_run(struct workq_item **items, size_t n, void *arg)
 {
-    char tmp[PATH_MAX], dst[PATH_MAX];
+    char path[PATH_MAX];
     struct spool *sp = arg;
     size_t ok = 0;
 
     for (size_t i = 0; i < n; i++) {
         struct spool_commit *c = (struct spool_commit *)items[i];
-        pathf(tmp, sizeof(tmp), "%s/tmp/%s", sp->qdir, c->env->id);
-        c->error = write_tmp(c, tmp);
+        spool_msg_path(sp, c->env->id, path, sizeof(path));
+        c->error = write_msg(c, path);
         ok += c->error == 0;
     }
-    if (ok == 0)
+    if (ok == 0 || spool_sync(sp) == 0)
         return;
-    /* One sync makes every file of the batch durable (group commit). */
-    int e = spool_sync(sp) < 0 ? errno : 0;
+    int e = errno;
     for (size_t i = 0; i < n; i++) {
         struct spool_commit *c = (struct spool_commit *)items[i];
         if (c->error)
             continue;
-        pathf(tmp, sizeof(tmp), "%s/tmp/%s", sp->qdir, c->env->id);
-        pathf(dst, sizeof(dst), "%s/msg/%s", sp->qdir, c->env->id);
-        if (e || rename(tmp, dst) < 0) {
-            c->error = e ? e : errno;
-            unlink(tmp);
-        }
-    }
-    /* Make the renames durable: only now may the 250 be sent. */
-    if (fsync(sp->msgfd) < 0) {
-        e = errno;
-        for (size_t i = 0; i < n; i++) {
-            struct spool_commit *c = (struct spool_commit *)items[i];
-            if (c->error)
-                continue;
-            c->error = e;
-            spool_msg_path(sp, c->env->id, dst, sizeof(dst));
-            unlink(dst);
-        }
+        c->error = e;
+        spool_msg_path(sp, c->env->id, path, sizeof(path));
+        unlink(path);
     }
 }
 
@@ -305,14 +297,30 @@ spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg), voi
         spool_msg_path(sp, name, path, sizeof(path));
         /* Only the head is needed here; cap the read at 1 MiB. */
         int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
         if (fd < 0)
             continue;
+        if (fstat(fd, &st) < 0) {
+            close(fd);
+            continue;
+        }
         text = xmalloc(1 << 20);
         ssize_t r = read(fd, text, 1 << 20);
         close(fd);
         len = r > 0 ? (size_t)r : 0;
         struct envelope *env = envelope_parse(text, len, &off, err, sizeof(err));
+        bool cut = env ? env->have_length && (uintmax_t)st.st_size != off + env->length
+                       : len < (1 << 20) && envelope_head_partial(text, len);
         free(text);
+        if (cut) {
+            /* commit writes msg/<id> and syncs before the 250: a file cut
+             * short is one a crash interrupted, never acknowledged */
+            log_info("%s: removed a queue file cut short by a stop before it "
+                     "was acknowledged", name);
+            unlink(path);
+            envelope_free(env);
+            continue;
+        }
         if (!env || strcmp(env->id, name) != 0) {
             log_error("%s: queue file is damaged (%s): moved to queue/corrupt",
                       name, env ? "id does not match" : err);

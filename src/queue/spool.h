@@ -1,18 +1,18 @@
 /*
  * spool - the durable queue on disk.
  *
- *   <data_dir>/queue/tmp/<id>     being written; anything here at start is
- *                                 debris of a crash and is removed
- *   <data_dir>/queue/msg/<id>     committed: envelope head, empty line, message
+ *   <data_dir>/queue/msg/<id>     envelope head, empty line, message
  *   <data_dir>/queue/state/<id>   delivery records, "done N" per recipient
  *                                 index, appended and synced
  *   <data_dir>/queue/corrupt/     files that failed to parse at start
  *
  * The durability contract (docs/ARCHITECTURE.md): a message is
- * acknowledged only after spool_commit_run() has written it to tmp/,
- * synced the file system, renamed it into msg/ and synced msg/.
- * Group commit: one worker takes every message waiting and pays for one
- * syncfs(2) and one folder fsync for the whole batch.
+ * acknowledged only after spool_commit_run() has written it to msg/<id>
+ * and synced the file system. Group commit: one worker takes every
+ * message waiting and pays for one syncfs(2) for the whole batch. The
+ * head says how long the message is: at start, a file shorter than
+ * that (or with its head cut) is the debris of a crash during a commit,
+ * never acknowledged, and is removed.
  */
 #ifndef POSTINO_QUEUE_SPOOL_H
 #define POSTINO_QUEUE_SPOOL_H
@@ -26,7 +26,7 @@
 
 struct spool;
 
-/* spool_open - create the folders, clear tmp/; NULL with err on failure */
+/* spool_open - create the folders; NULL with err on failure */
 struct spool *spool_open(const char *data_dir, char *err, size_t errlen);
 void spool_close(struct spool *sp);
 const char *spool_data_dir(const struct spool *sp);
@@ -53,7 +53,8 @@ void spool_commit_run(struct workq_item **items, size_t n, void *arg);
 /*
  * spool_scan - at start: call found() for every committed message with
  * its envelope (delivery records applied; ownership passes to found).
- * Unparsable files move to corrupt/. Returns the number found, or -1.
+ * Files cut short by a crash are removed, unparsable ones move to
+ * corrupt/. Returns the number found, or -1.
  */
 long spool_scan(struct spool *sp, void (*found)(struct envelope *env, void *arg),
                 void *arg);

@@ -264,3 +264,42 @@ def test_half_written_copies_in_tmp_removed_at_start(start_server):
     s.wait_log(r"maildir: removed 1 half-written copies from tmp/")
     assert not ours.exists()
     assert dovecot.exists()
+
+
+def test_cut_short_queue_files_removed_at_start(start_server):
+    """The commit writes queue/msg/ID and syncs before the 250; a crash in
+    between leaves a file shorter than the length its head gives, or an
+    empty one, or a cut head. The next start removes those (never
+    acknowledged), keeps what is whole, and sets a damaged file aside."""
+    s = start_server()
+    blocker = s.data_dir / "mail" / "example.test" / "carol"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("blocked\n")
+    msg = make_message(subject="whole and queued")
+    qid = send_mail(s, SENDER, ["carol@example.test"], msg)
+    s.wait_log(r"%s: to=<carol@example\.test>.*status=deferred" % re.escape(qid))
+    assert s.stop() == 0
+
+    qdir = s.data_dir / "queue" / "msg"
+    whole = (qdir / qid).read_bytes()
+    head, sep, body = whole.partition(b"\n\n")
+    assert sep and b"\nlength %d\n" % len(body) in head + b"\n", head
+    cut = {
+        "0000000000000A01": whole[:-7],                 # body cut short
+        "0000000000000A02": b"",                        # created, nothing written
+        "0000000000000A03": whole[:len(head) // 2],     # head cut
+    }
+    for name, data in cut.items():
+        (qdir / name).write_bytes(data.replace(qid.encode(), name.encode()))
+    damaged = qdir / "0000000000000A04"
+    damaged.write_bytes(whole.replace(qid.encode(), b"0000000000000A04")
+                        .replace(b"\nsize ", b"\nsize x"))
+    blocker.unlink()
+    s.start()
+    for name in cut:
+        s.wait_log(r"%s: removed a queue file cut short" % name)
+        assert not (qdir / name).exists()
+    s.wait_log(r"0000000000000A04: queue file is damaged")
+    assert (s.data_dir / "queue" / "corrupt" / "0000000000000A04").exists()
+    assert parse_delivered(s.wait_messages("carol@example.test", 1)[0]).rest == to_lf(msg)
+    s.assert_count_stays("carol@example.test", 1, settle=0.5)

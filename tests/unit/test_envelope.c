@@ -66,6 +66,7 @@ struct rt_case {
     const char *want_ip;        /* as parsed back */
     const char *want_helo;
     size_t      size;
+    long long   length;         /* -1: no length line */
     unsigned    flags;
     int         ret;
     const char *envid;
@@ -75,22 +76,22 @@ struct rt_case {
 static const struct rt_case rt_cases[] = {
     { "null sender",
       "0193A1B2C3D4E5F6", 1764380000, "", "127.0.0.1", "mx.example.net",
-      "127.0.0.1", "mx.example.net", 4096, 0, RET_NONE, NULL,
+      "127.0.0.1", "mx.example.net", 4096, 3990, 0, RET_NONE, NULL,
       { { "bob@example.org", "bob@example.org", 0, NULL } } },
     { "plain sender, every flag, ret full, envid",
       "FFFFFFFFFFFFFFFF", 0, "alice@example.org", "192.0.2.1", "client.example",
-      "192.0.2.1", "client.example", 0, ENV_F_8BITMIME | ENV_F_SMTPUTF8, RET_FULL, "QQ314159",
+      "192.0.2.1", "client.example", 0, 0, ENV_F_8BITMIME | ENV_F_SMTPUTF8, RET_FULL, "QQ314159",
       { { "bob@example.org", "Bob@Example.ORG", NOTIFY_SUCCESS | NOTIFY_FAILURE,
           "rfc822;Bob@Example.ORG" } } },
     { "quoted local parts with spaces and %",
       "0123456789abcdef", 4102444800LL, "\"a b%c\"@example.org", "2001:db8::1", "[192.0.2.1]",
-      "2001:db8::1", "[192.0.2.1]", 10240000, ENV_F_8BITMIME, RET_HDRS, "a b%c",
+      "2001:db8::1", "[192.0.2.1]", 10240000, 10000000, ENV_F_8BITMIME, RET_HDRS, "a b%c",
       { { "\"john doe\"@example.org", "\"John Doe\"@example.org", NOTIFY_NEVER,
           "rfc822;\"John Doe\"@example.org" },
         { "\"100%\"@example.org", "\"100%\"@example.org", 0, NULL } } },
     { "several recipients, each notify combination and orcpt",
       "00000000000000AB", 1, "bounce+x=y@lists.example", "127.0.0.1", "helo",
-      "127.0.0.1", "helo", 123, ENV_F_SMTPUTF8, RET_NONE, NULL,
+      "127.0.0.1", "helo", 123, -1, ENV_F_SMTPUTF8, RET_NONE, NULL,
       { { "bob@example.org", "bob+x@example.org",
           NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY, "rfc822;bob+x@example.org" },
         { "carol@example.org", "Carol@example.org", NOTIFY_NEVER, NULL },
@@ -98,15 +99,15 @@ static const struct rt_case rt_cases[] = {
         { "erin@example.org", "erin@example.org", 0, "x;a%2Bb c" } } },
     { "control octets, DEL and UTF-8 in values",
       "1234567890ABCDEF", 1764380000, "t\ta\x7f\r\n@example.org", "::1", "h\x01lo",
-      "::1", "h\x01lo", 1, 0, RET_NONE, "id\x7f%00",
+      "::1", "h\x01lo", 1, -1, 0, RET_NONE, "id\x7f%00",
       { { "jos\xc3\xa9@example.org", "jos\xc3\xa9@example.org", NOTIFY_DELAY, NULL } } },
     { "no client IP or HELO: written as \"-\"",
       "0193A1B2C3D4E5F6", 1764380000, "", NULL, NULL,
-      "-", "-", 10, 0, RET_NONE, NULL,
+      "-", "-", 10, 8, 0, RET_NONE, NULL,
       { { "bob@example.org", "bob@example.org", 0, NULL } } },
     { "empty HELO: written as \"-\"",
       "0193A1B2C3D4E5F6", 1764380000, "", "127.0.0.1", "",
-      "127.0.0.1", "-", 10, 0, RET_NONE, NULL,
+      "127.0.0.1", "-", 10, -1, 0, RET_NONE, NULL,
       { { "bob@example.org", "bob@example.org", 0, NULL } } },
 };
 
@@ -123,6 +124,8 @@ build(const struct rt_case *c)
     env->client_ip = c->client_ip ? strdup(c->client_ip) : NULL;
     env->helo = c->helo ? strdup(c->helo) : NULL;
     env->size = c->size;
+    env->have_length = c->length >= 0;
+    env->length = c->length >= 0 ? (size_t)c->length : 0;
     env->flags = c->flags;
     env->ret = c->ret;
     env->envid = c->envid ? strdup(c->envid) : NULL;
@@ -155,6 +158,10 @@ compare(const char *what, const struct rt_case *c, const struct envelope *got)
                showz(got->client_ip), showz(got->helo), showz(c->want_ip), showz(c->want_helo));
     if (got->size != c->size)
         report("%s [%s]: got size %zu, want %zu", what, c->name, got->size, c->size);
+    if (got->have_length != (c->length >= 0)
+        || (c->length >= 0 && got->length != (size_t)c->length))
+        report("%s [%s]: got length %d/%zu, want %lld", what, c->name, got->have_length,
+               got->length, c->length);
     if (got->flags != c->flags)
         report("%s [%s]: got flags 0x%x, want 0x%x", what, c->name, got->flags, c->flags);
     if (got->ret != c->ret)
@@ -429,6 +436,9 @@ static const struct bad_case bad_cases[] = {
     { S(MAGIC ID ARR "size ten\n" RCPT "\n"),               LINE(4) },
     { S(MAGIC ID ARR "size 0x10\n" RCPT "\n"),              LINE(4) },
     { S(MAGIC ID ARR "size +1\n" RCPT "\n"),                LINE(4) },
+    { S(MAGIC ID ARR SIZE "length -1\n" RCPT "\n"),         LINE(5) },
+    { S(MAGIC ID ARR SIZE "length\n" RCPT "\n"),            LINE(5) },
+    { S(MAGIC ID ARR SIZE "length 1 2\n" RCPT "\n"),        LINE(5) },
     /* bad %-escapes */
     { S(MAGIC ID ARR SIZE "sender a%2@b.org\n" RCPT "\n"),  LINE(5) },
     { S(MAGIC ID ARR SIZE "sender a%@b.org\n" RCPT "\n"),   LINE(5) },
@@ -541,9 +551,43 @@ test_parse_prefixes(void **state)
             report("envelope_parse(first %zu of %zu octets): got NULL without a reason",
                    n, head.len);
         }
+        /* and spool_scan takes it for a head a crash cut short */
+        char *copy = malloc(n ? n : 1);
+        memcpy(copy, head.data, n);
+        if (!envelope_head_partial(copy, n))
+            report("envelope_head_partial(first %zu of %zu octets): got false", n, head.len);
+        free(copy);
     }
     envelope_free(env);
     buf_free(&head);
+    assert_int_equal(failures, 0);
+}
+
+/* test_head_partial_no - whole heads and what is not a head are not partial */
+static void
+test_head_partial_no(void **state)
+{
+    static const struct { const char *text; size_t len; } no[] = {
+        { S(HEAD "\n") },
+        { S(HEAD "\nbody cut anywhere") },
+        { S(MAGIC "\n") },                 /* a whole (if empty) head */
+        { S(MAGIC ID ARR SIZE "colour red\n\n") },
+        { S("nope") },
+        { S("POSTINO-QUEUE 2") },
+        { S("POSTINO-QUEUE 1\r\n") },
+        { S("\nPOSTINO-QUEUE 1\n") },
+    };
+
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < NELEM(no); i++) {
+        char *copy = malloc(no[i].len);
+        memcpy(copy, no[i].text, no[i].len);
+        if (envelope_head_partial(copy, no[i].len))
+            report("envelope_head_partial(\"%s\"): got true, want false",
+                   show(no[i].text, no[i].len));
+        free(copy);
+    }
     assert_int_equal(failures, 0);
 }
 
@@ -571,6 +615,7 @@ main(void)
         cmocka_unit_test(test_parse_accepts),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_parse_prefixes),
+        cmocka_unit_test(test_head_partial_no),
         cmocka_unit_test(test_parse_small_err),
     };
 
