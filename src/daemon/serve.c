@@ -241,7 +241,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
         ip_get(sv, ip, true)->n++;
         sv->nconn++;
         stress_check(sv);
-        evutil_make_socket_nonblocking(fd);
         smtp_session_start(&sv->smtp, fd, ip, li->kind);
         return;
     }
@@ -278,7 +277,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     c->n++;
     sv->nconn++;
     stress_check(sv);
-    evutil_make_socket_nonblocking(fd);
+    /* non-blocking already: evconnlistener accepts with SOCK_NONBLOCK */
     switch (li->proto) {
     case PROTO_SMTP:
         smtp_session_start(&sv->smtp, fd, ip, li->kind);
@@ -649,6 +648,7 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     struct maildir_ctx commit_mctx = { spool, xstrdup(sv.cfg->hostname) };
     sv.smtp.commitq = workq_new(sv.base, "commit", 1, COMMIT_BATCH, maildir_commit_run,
                                 &commit_mctx);
+    workq_set_after(sv.smtp.commitq, maildir_commit_after);
     sv.dns = dns_new(sv.base, sv.cfg->dns_servers, err, sizeof(err));
     if (!sv.dns)
         log_fatal("DNS: %s", err);
@@ -656,9 +656,13 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     sv.smtp.sched = scheduler_new(sv.base, spool, sv.cfg, sv.relay, sv.smtp.commitq,
                                   notice_route, &sv);
 
-    long cleaned = maildir_clean_tmp(sv.cfg->data_dir);
-    if (cleaned > 0)
-        log_info("maildir: removed %ld half-written copies from tmp/ (still queued)", cleaned);
+    struct maildir_recovery rec;
+    maildir_recover_tmp(sv.cfg->data_dir, &rec);
+    if (rec.removed > 0)
+        log_info("maildir: removed %ld half-written copies from tmp/", rec.removed);
+    if (rec.moved > 0)
+        log_info("maildir: moved %ld copies synced before a stop from tmp/ into new/",
+                 rec.moved);
     long found = spool_scan(spool, found_message, sv.smtp.sched);
     if (found > 0)
         log_info("queue: %ld message(s) found from an earlier run; delivering", found);

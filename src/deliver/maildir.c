@@ -10,13 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 
 #include "deliver/maildir.h"
 #include "mail/smtp_cmd.h"
 #include "util/fsutil.h"
+#include "util/log.h"
 #include "util/xmalloc.h"
+
+/* The letter before the counter in our file names: a copy the queue
+ * delivers (the queue still holds the message until the copy is in new/)
+ * or one delivered at commit time (once synced, the only record of an
+ * acknowledged message). */
+#define MARK_QUEUED 'Q'
+#define MARK_DIRECT 'D'
 
 /* A copy written to tmp/ and waiting for its rename into new/. */
 struct copy {
@@ -39,10 +48,11 @@ crlf_extra(const char *p, size_t n)
 }
 
 /* copy_write - write one copy of env's message for recipient c->rcpt
- * into the mailbox's tmp/; 0 or errno */
+ * into the mailbox's tmp/, named with mark (MARK_QUEUED or MARK_DIRECT)
+ * before its counter; 0 or errno */
 static int
 copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct copy *c,
-           const char *body, size_t bodylen)
+           const char *body, size_t bodylen, char mark)
 {
     static unsigned long counter;
     const char *mailbox = env->rcpts[c->rcpt].mailbox;
@@ -58,13 +68,16 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
         return errno;
     gettimeofday(&tv, NULL);
     unsigned long q = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    static _Thread_local long pid;     /* a system call per copy saved */
+    if (!pid)
+        pid = (long)getpid();
     char name[256];
     int hl = snprintf(head, sizeof(head), "Return-Path: <%s>\nDelivered-To: %s\n",
                       env->sender, mailbox);
     /* ",W=": the size with CRLF line ends (RFC822.SIZE), which IMAP
      * readers (ours, Dovecot) then take from the name, not the file */
-    snprintf(name, sizeof(name), "%lld.M%06ldP%ldQ%lu.%s,S=%zu,W=%zu", (long long)tv.tv_sec,
-             (long)tv.tv_usec, (long)getpid(), q, ctx->hostname, (size_t)hl + bodylen,
+    snprintf(name, sizeof(name), "%lld.M%06ldP%ld%c%lu.%s,S=%zu,W=%zu", (long long)tv.tv_sec,
+             (long)tv.tv_usec, pid, mark, q, ctx->hostname, (size_t)hl + bodylen,
              (size_t)hl + crlf_extra(head, (size_t)hl) + bodylen + crlf_extra(body, bodylen));
     if (pathf(c->tmp, sizeof(c->tmp), "%s/tmp/%s", dir, name) < 0
         || pathf(c->dst, sizeof(c->dst), "%s/new/%s", dir, name) < 0)
@@ -92,23 +105,44 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
     return e;
 }
 
-/* ours - is name one of copy_write's: "SEC.MUSECPpidQn.host,S=size"? */
-static bool
+/* ours - is name one of copy_write's, "SEC.MUSECPpid<mark>n.host,S=size..."?
+ * Its mark, or 0 */
+static char
 ours(const char *name)
 {
-    static const char *const seps[] = { ".M", "P", "Q", "." };
+    static const char *const seps[] = { ".M", "P", "", "." };
     const char *p = name;
+    char mark = 0;
     for (int i = 0; i < 4; i++) {
         if (!isdigit((unsigned char)*p))
-            return false;
+            return 0;
         while (isdigit((unsigned char)*p))
             p++;
+        if (i == 2) {
+            if (*p != MARK_QUEUED && *p != MARK_DIRECT)
+                return 0;
+            mark = *p++;
+            continue;
+        }
         size_t n = strlen(seps[i]);
         if (strncmp(p, seps[i], n) != 0)
-            return false;
+            return 0;
         p += n;
     }
-    return *p != '\0';
+    return *p != '\0' ? mark : 0;
+}
+
+/* name_size - the S= size in a Maildir file name, or -1 */
+static long long
+name_size(const char *name)
+{
+    const char *s = strstr(name, ",S=");
+    if (!s || !isdigit((unsigned char)s[3]))
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s + 3, &end, 10);
+    return errno || (*end && *end != ',' && *end != ':') ? -1 : v;
 }
 
 /* for_each_dir - call fn(path, arg) for every sub-folder of dir */
@@ -130,36 +164,54 @@ for_each_dir(const char *dir, void (*fn)(const char *path, void *arg), void *arg
     closedir(d);
 }
 
+/* recover_one - one Maildir's tmp/: see maildir_recover_tmp */
 static void
-clean_one(const char *maildir, void *arg)
+recover_one(const char *maildir, void *arg)
 {
-    char tmp[PATH_MAX];
+    struct maildir_recovery *r = arg;
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    struct stat st;
     DIR *d;
     struct dirent *de;
 
     if (pathf(tmp, sizeof(tmp), "%s/tmp", maildir) < 0 || !(d = opendir(tmp)))
         return;
-    while ((de = readdir(d)) != NULL)
-        if (ours(de->d_name) && unlinkat(dirfd(d), de->d_name, 0) == 0)
-            (*(long *)arg)++;
+    while ((de = readdir(d)) != NULL) {
+        char mark = ours(de->d_name);
+        if (!mark)
+            continue;
+        if (mark == MARK_DIRECT && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISREG(st.st_mode) && st.st_size == name_size(de->d_name)) {
+            /* whole: it may have had its 250, so it goes where the
+             * rename after that 250 would have put it */
+            if (pathf(dst, sizeof(dst), "%s/new/%s", maildir, de->d_name) == 0
+                && renameat(dirfd(d), de->d_name, AT_FDCWD, dst) == 0)
+                r->moved++;
+            else
+                log_error("maildir: cannot move %s/%s into new/: %s", tmp, de->d_name,
+                          strerror(errno));
+            continue;
+        }
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            r->removed++;
+    }
     closedir(d);
 }
 
 static void
-clean_domain(const char *domain, void *arg)
+recover_domain(const char *domain, void *arg)
 {
-    for_each_dir(domain, clean_one, arg);
+    for_each_dir(domain, recover_one, arg);
 }
 
-long
-maildir_clean_tmp(const char *data_dir)
+void
+maildir_recover_tmp(const char *data_dir, struct maildir_recovery *r)
 {
     char mail[PATH_MAX];
-    long n = 0;
 
+    r->moved = r->removed = 0;
     if (pathf(mail, sizeof(mail), "%s/mail", data_dir) == 0)
-        for_each_dir(mail, clean_domain, &n);
-    return n;
+        for_each_dir(mail, recover_domain, r);
 }
 
 /* record_done - append delivery records of a partly delivered message */
@@ -225,7 +277,7 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
             struct copy *c = &copies[ncopies];
             c->job = job;
             c->rcpt = i;
-            int we = copy_write(ctx, job->env, c, data + off, len - off);
+            int we = copy_write(ctx, job->env, c, data + off, len - off, MARK_QUEUED);
             if (we)
                 job->result[i] = we;
             else
@@ -305,11 +357,19 @@ direct_ok(const struct spool_commit *c)
 static void
 unlink_copies(struct copy *v, size_t n)
 {
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < n; k++)
         unlink(v[k].tmp);
-        unlink(v[k].dst);
-    }
 }
+
+/* Direct copies synced and waiting for their rename into new/, which
+ * maildir_commit_after makes once the batch's 250s are on their way. Per
+ * worker thread: the one that ran the batch renames them. */
+struct pending {
+    struct copy *v;
+    size_t       n;
+};
+static _Thread_local struct pending *pend;
+static _Thread_local size_t npend;
 
 void
 maildir_commit_run(struct workq_item **items, size_t n, void *arg)
@@ -317,7 +377,7 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
     const struct maildir_ctx *ctx = arg;
     struct workq_item **queued = xcalloc(n ? n : 1, sizeof(*queued));
     struct copy **copies = xcalloc(n ? n : 1, sizeof(*copies));
-    size_t nq = 0, ndirect = 0;
+    size_t nq = 0, ndirect = 0, written = 0;
 
     /* 1. The copies of every direct message into tmp/; a message whose
      *    copies cannot all be written goes to the queue instead. */
@@ -333,7 +393,8 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
         size_t k = 0;
         for (; k < env->nrcpts; k++) {
             copies[j][k].rcpt = k;
-            if (copy_write(ctx, env, &copies[j][k], c->content.data, c->content.len) != 0)
+            if (copy_write(ctx, env, &copies[j][k], c->content.data, c->content.len,
+                           MARK_DIRECT) != 0)
                 break;
         }
         if (k < env->nrcpts) {
@@ -346,42 +407,51 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
         c->delivered = true;
         ndirect++;
     }
-    /* 2. The others, to the queue as always (with its own syncs). */
+    /* 2. The others to the queue. */
     if (nq)
-        spool_commit_run(queued, nq, ctx->spool);
-    free(queued);
+        written = spool_commit_write(queued, nq, ctx->spool);
 
-    /* 3. One sync for all the copies, the renames into new/, one more
-     *    sync for the renames: only then may the 250 be sent. */
-    if (ndirect) {
-        int se = spool_sync(ctx->spool) < 0 ? errno : 0;
-        for (size_t j = 0; j < n; j++) {
-            struct spool_commit *c = (struct spool_commit *)items[j];
-            int e = se;             /* a failed sync fails every message */
-            if (!c->delivered)
-                continue;
-            for (size_t k = 0; k < c->env->nrcpts && !e; k++)
-                if (rename(copies[j][k].tmp, copies[j][k].dst) < 0)
-                    e = errno;
-            if (e) {
-                unlink_copies(copies[j], c->env->nrcpts);
-                c->delivered = false;
-                c->error = e;
-            }
-        }
-        if (spool_sync(ctx->spool) < 0) {
-            int e = errno;
-            for (size_t j = 0; j < n; j++) {
-                struct spool_commit *c = (struct spool_commit *)items[j];
-                if (c->delivered) {
-                    unlink_copies(copies[j], c->env->nrcpts);
-                    c->delivered = false;
-                    c->error = e;
-                }
-            }
+    /* 3. One sync for the copies and the queue files together: then the
+     *    250s. A direct copy synced in tmp/ is durable (maildir_recover_tmp
+     *    moves it into new/ after a crash), so its rename waits until the
+     *    replies are on their way: one journal commit per batch, not two. */
+    int se = (ndirect || written) && spool_sync(ctx->spool) < 0 ? errno : 0;
+    spool_commit_synced(queued, nq, ctx->spool, se);
+    free(queued);
+    if (ndirect && !se)
+        pend = xreallocarray(pend, npend + ndirect, sizeof(*pend));
+    for (size_t j = 0; j < n; j++) {
+        struct spool_commit *c = (struct spool_commit *)items[j];
+        if (!c->delivered)
+            continue;
+        if (se) {
+            unlink_copies(copies[j], c->env->nrcpts);
+            free(copies[j]);
+            c->delivered = false;
+            c->error = se;
+        } else {
+            pend[npend++] = (struct pending){ copies[j], c->env->nrcpts };
         }
     }
-    for (size_t j = 0; j < n; j++)
-        free(copies[j]);
     free(copies);
+}
+
+void
+maildir_commit_after(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < npend; i++) {
+        for (size_t k = 0; k < pend[i].n; k++) {
+            const struct copy *c = &pend[i].v[k];
+            /* made durable by the next sync, whoever calls it; until then
+             * a crash leaves the copy in tmp/ for maildir_recover_tmp */
+            if (rename(c->tmp, c->dst) < 0)
+                log_error("maildir: cannot move %s into new/ (%s): it stays in tmp/ until "
+                          "the next start", c->tmp, strerror(errno));
+        }
+        free(pend[i].v);
+    }
+    free(pend);
+    pend = NULL;
+    npend = 0;
 }

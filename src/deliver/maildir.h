@@ -1,12 +1,14 @@
 /*
  * maildir - local delivery into <data_dir>/mail/<domain>/<local>/.
  *
- * Runs on worker threads, a batch at a time (group commit again): every
- * recipient's copy is written into the Maildir's tmp/, one syncfs(2)
- * makes them durable, they are renamed into new/, and a second sync makes
- * the renames and the queue's delivery records durable before the queue
- * file is removed. A crash between the rename and that record can
- * deliver a copy twice; it can never lose one.
+ * Runs on worker threads, a batch at a time (group commit again). From
+ * the queue (maildir_run): every recipient's copy is written into the
+ * Maildir's tmp/, one syncfs(2) makes them durable, they are renamed into
+ * new/, and a second sync makes the renames and the queue's delivery
+ * records durable before the queue file is removed. A crash between the
+ * rename and that record can deliver a copy twice; it can never lose one.
+ * At commit time (maildir_commit_run) there is no queue file to fall
+ * back on: the synced copy in tmp/ is the record.
  *
  * Each copy starts with "Return-Path:" and "Delivered-To:"; lines end
  * with LF, as qmail, Postfix and Dovecot write Maildir files.
@@ -48,25 +50,38 @@ struct maildir_job {
  * maildir_commit_run - the commit workers' run function (arg: a struct
  * maildir_ctx). A message whose spool_commit asks for it (direct) and
  * whose recipients are all local mailboxes wanting no success notice is
- * delivered at once instead of queued: its copies are written into tmp/,
- * one syncfs for the batch, renamed into new/, one more syncfs, and only
- * then the 250 (c->delivered). No queue file is written for it. Any
- * other message, and one whose copies cannot all be written, goes to
- * spool_commit_run() as before. A failure after some copies were renamed
- * takes them all back: the client was not told 250, so it sends again.
+ * delivered at once instead of queued: its copies are written into tmp/
+ * and one syncfs for the batch (shared with the queue files of the
+ * others) makes them durable; then the 250 (c->delivered). No queue
+ * file is written for it. Any other message, and one whose copies cannot
+ * all be written, goes to the queue (spool_commit_write). A failed sync
+ * takes every copy back: the client was not told 250, so it sends again.
+ *
+ * maildir_commit_after - the commit workers' after hook (workq_set_after):
+ * renames the batch's synced direct copies into new/ while the 250s go
+ * out. A crash before that rename, or before the next sync makes it
+ * durable, leaves a whole copy in tmp/, which maildir_recover_tmp moves.
  */
 void maildir_commit_run(struct workq_item **items, size_t n, void *arg);
+void maildir_commit_after(void *arg);
 
 /* maildir_run - workq run function; arg is a struct maildir_ctx */
 void maildir_run(struct workq_item **items, size_t n, void *arg);
 
 /*
- * maildir_clean_tmp - at start, before any delivery: remove from the tmp/
- * folder of every Maildir under <data_dir>/mail the copies a killed
- * server left half written (its own names only: "...P<pid>Q<n>.host").
- * The queue still holds those messages and delivers them again. Returns
- * the number of files removed.
+ * maildir_recover_tmp - at start, before any delivery: look through the
+ * tmp/ folder of every Maildir under <data_dir>/mail for the copies a
+ * stopped server left there (its own names only:
+ * "...P<pid><mark><n>.host,S=<size>..."). A direct copy ('D') as long as
+ * its S= says was synced before its 250, or at worst is one the client
+ * sends again: it moves into new/. Anything else is removed: a copy cut
+ * short, or one of the queue's ('Q'), whose message the queue still holds
+ * and delivers again.
  */
-long maildir_clean_tmp(const char *data_dir);
+struct maildir_recovery {
+    long moved;         /* into new/ */
+    long removed;
+};
+void maildir_recover_tmp(const char *data_dir, struct maildir_recovery *r);
 
 #endif

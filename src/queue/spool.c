@@ -183,18 +183,18 @@ write_msg(struct spool_commit *c, const char *path)
 }
 
 /*
- * spool_commit_run - each message straight to msg/<id>, then one syncfs(2)
- * for the batch: file data, inodes and the new names of msg/ together.
- * Until that returns nothing is acknowledged; a file that a crash cut
- * short is shorter than the length its head announces, and spool_scan
- * sets it aside (the way Postfix trusts a queue file only with its end
- * record). No tmp/ and rename: that cost a second journal commit per batch.
+ * spool_commit_write - each message straight to msg/<id>, no rename: the
+ * syncfs(2) that follows (spool_commit_synced) makes data, inode and name
+ * durable at once. Until it returns nothing is acknowledged; a file that
+ * a crash cut short is shorter than the length its head announces, and
+ * spool_scan sets it aside (the way Postfix trusts a queue file only with
+ * its end record). Writing to tmp/ and renaming cost a second journal
+ * commit per batch.
  */
-void
-spool_commit_run(struct workq_item **items, size_t n, void *arg)
+size_t
+spool_commit_write(struct workq_item **items, size_t n, const struct spool *sp)
 {
     char path[PATH_MAX];
-    struct spool *sp = arg;
     size_t ok = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -203,10 +203,15 @@ spool_commit_run(struct workq_item **items, size_t n, void *arg)
         c->error = write_msg(c, path);
         ok += c->error == 0;
     }
-    if (ok == 0 || spool_sync(sp) == 0)
-        return;
-    int e = errno;
-    for (size_t i = 0; i < n; i++) {
+    return ok;
+}
+
+void
+spool_commit_synced(struct workq_item **items, size_t n, const struct spool *sp, int e)
+{
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < n && e; i++) {
         struct spool_commit *c = (struct spool_commit *)items[i];
         if (c->error)
             continue;

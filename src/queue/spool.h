@@ -7,7 +7,7 @@
  *   <data_dir>/queue/corrupt/     files that failed to parse at start
  *
  * The durability contract (docs/ARCHITECTURE.md): a message is
- * acknowledged only after spool_commit_run() has written it to msg/<id>
+ * acknowledged only after spool_commit_write() has written it to msg/<id>
  * and synced the file system. Group commit: one worker takes every
  * message waiting and pays for one syncfs(2) for the whole batch. The
  * head says how long the message is: at start, a file shorter than
@@ -35,7 +35,7 @@ const char *spool_data_dir(const struct spool *sp);
 void spool_new_id(char id[QUEUE_ID_LEN + 1]);
 
 /* One message to commit. The caller fills env and content, sets
- * item.done, pushes it on a workq running spool_commit_run, and reads
+ * item.done, pushes it on the commit workq (maildir_commit_run), and reads
  * error (0, or an errno value) in done(). */
 struct spool_commit {
     struct workq_item item;
@@ -44,11 +44,19 @@ struct spool_commit {
     struct buf        content;  /* the message, LF line ends */
     int               error;
     bool              direct;   /* deliver it at once when it can (maildir_commit_run) */
-    bool              delivered;/* it was: no queue file, every copy is in new/ */
+    bool              delivered;/* it was: no queue file, every copy synced (maildir.h) */
 };
 
-/* spool_commit_run - workq run function: durably commit a batch */
-void spool_commit_run(struct workq_item **items, size_t n, void *arg);
+/*
+ * A batch is committed in two steps around one spool_sync() (the commit
+ * worker, maildir_commit_run, shares that sync with direct deliveries):
+ * spool_commit_write writes each message to msg/<id> (c->error set for
+ * those that failed) and returns how many were written;
+ * spool_commit_synced takes the sync's result, 0 or an errno value, and
+ * on failure fails and removes every message written.
+ */
+size_t spool_commit_write(struct workq_item **items, size_t n, const struct spool *sp);
+void spool_commit_synced(struct workq_item **items, size_t n, const struct spool *sp, int e);
 
 /*
  * spool_scan - at start: call found() for every committed message with

@@ -101,9 +101,13 @@ smtp_flush(struct smtp_session *s)
                && evbuffer_write(s->out, bufferevent_getfd(s->bev)) > 0)
             ;
     }
-    /* EAGAIN, an error (the bufferevent's own write reports it), or TLS */
-    if (evbuffer_get_length(s->out) > 0)
+    /* EAGAIN, an error (the bufferevent's own write reports it), or TLS;
+     * on plain TCP the write event is armed only now that it has work */
+    if (evbuffer_get_length(s->out) > 0) {
         evbuffer_add_buffer(bout, s->out);
+        if (!s->tls)
+            bufferevent_enable(s->bev, EV_WRITE);
+    }
     if (s->out_blocked && evbuffer_get_length(bout) <= SMTP_OUT_HIGH / 2)
         output_drained(s);
 }
@@ -305,6 +309,10 @@ smtp_session_close(struct smtp_session *s)
     dnsbl_check_cancel(s->dnsbl);       /* no greeting will follow */
     s->dnsbl = NULL;
     smtp_flush(s);
+    if (conn_drained(s->bev, &s->under_cb, under_out_cb, s)) {
+        session_release(s);         /* all sent already: the common case */
+        return;
+    }
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     /* A client that never reads its last reply does not keep us. */
@@ -577,7 +585,9 @@ smtp_session_start(struct smtp_ctx *ctx, evutil_socket_t fd, const char *ip,
         log_info("connect from unknown[%s]%s", ip, kind == SMTP_KIND_SUBMISSIONS ? " (implicit TLS)"
                  : kind == SMTP_KIND_SUBMISSION ? " (submission)" : "");
     greet_start(s);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    /* plain TCP: replies go straight to the socket (smtp_flush), and the
+     * write event is armed only when the socket does not take them all */
+    bufferevent_enable(s->bev, s->tls ? EV_READ | EV_WRITE : EV_READ);
 }
 
 void

@@ -28,6 +28,7 @@ struct workq {
     size_t             busy;            /* loop thread only */
     size_t             max_batch;
     workq_run_fn       run;
+    void             (*after)(void *arg);
     void              *arg;
     int                efd;
     struct event      *ev;
@@ -71,6 +72,11 @@ workq_thread(void *p)
         uint64_t one = 1;
         ssize_t w = write(q->efd, &one, sizeof(one));
         (void)w;
+        if (q->after) {
+            pthread_mutex_unlock(&q->lock);
+            q->after(q->arg);
+            pthread_mutex_lock(&q->lock);
+        }
     }
     pthread_mutex_unlock(&q->lock);
     free(batch);
@@ -129,6 +135,12 @@ workq_new(struct event_base *base, const char *name, int nthreads,
             log_fatal("%s: cannot start a worker thread: %s", name, strerror(rc));
     }
     return q;
+}
+
+void
+workq_set_after(struct workq *q, void (*after)(void *arg))
+{
+    q->after = after;
 }
 
 void

@@ -27,6 +27,13 @@ struct workq;
 /* workq_new - start nthreads workers; aborts when threads cannot start */
 struct workq *workq_new(struct event_base *base, const char *name, int nthreads,
                         size_t max_batch, workq_run_fn run, void *arg);
+/*
+ * workq_set_after - after(arg) runs on the worker after each batch, once
+ * its items are on their way back to the loop: work that must follow a
+ * batch but need not delay its done() callbacks. Set it before the first
+ * push.
+ */
+void workq_set_after(struct workq *q, void (*after)(void *arg));
 /* workq_push - queue an item (loop thread only) */
 void workq_push(struct workq *q, struct workq_item *item);
 /* workq_busy - items pushed whose done() has not run yet */

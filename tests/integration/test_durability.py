@@ -266,6 +266,36 @@ def test_half_written_copies_in_tmp_removed_at_start(start_server):
     assert dovecot.exists()
 
 
+def test_synced_direct_copies_in_tmp_moved_to_new_at_start(start_server):
+    """A message delivered at commit time gets its 250 once its copy is
+    synced in tmp/; the rename into new/ follows. A stop in between leaves
+    the whole copy in tmp/ (its size as its name says): the next start
+    moves it into new/. A direct copy cut short is removed."""
+    s = start_server()
+    send_mail(s, SENDER, ["alice@example.test"], make_message(subject="first"))
+    [first] = s.wait_messages("alice@example.test", 1)
+    assert s.stop() == 0
+    md = s.data_dir / "mail" / "example.test" / "alice"
+    [landed] = [p for p in (md / "new").iterdir()]
+    assert re.search(r"P\d+D\d+\.", landed.name), landed.name     # marked direct
+    body = b"Return-Path: <a@b.example>\nDelivered-To: alice@example.test\nSubject: s\n\nhi\n"
+    whole = md / "tmp" / ("1796000000.M123456P4242D7.%s,S=%d,W=%d" % (HOSTNAME, len(body),
+                                                                       len(body) + 5))
+    cut = md / "tmp" / ("1796000000.M123457P4242D8.%s,S=%d,W=%d" % (HOSTNAME, len(body) + 40,
+                                                                     len(body) + 45))
+    whole.write_bytes(body)
+    cut.write_bytes(body)
+    give_to_server(whole)
+    give_to_server(cut)
+    s.start()
+    s.wait_log(r"maildir: moved 1 copies synced before a stop from tmp/ into new/")
+    s.wait_log(r"maildir: removed 1 half-written copies from tmp/")
+    assert not whole.exists() and not cut.exists()
+    assert (md / "new" / whole.name).read_bytes() == body
+    got = s.wait_messages("alice@example.test", 2)
+    assert first in got
+
+
 def test_cut_short_queue_files_removed_at_start(start_server):
     """The commit writes queue/msg/ID and syncs before the 250; a crash in
     between leaves a file shorter than the length its head gives, or an
