@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +48,41 @@ crlf_extra(const char *p, size_t n)
     return extra;
 }
 
+/*
+ * How a copy is named: "SEC.MUSECP<pid>Q<n>.host,S=<size>,W=<crlfsize>" for
+ * the queue's, "SEC.MUSECP<pid>D<n>_<k>_<m>.host,..." for copy k of the m
+ * copies of one message delivered at commit time (SEC, USEC and n shared
+ * by the m copies), so that maildir_recover_tmp can tell a message whose
+ * copies were all synced from one a stop cut in the middle.
+ */
+struct copy_tag {
+    struct timeval tv;
+    char           mark;        /* MARK_QUEUED or MARK_DIRECT */
+    unsigned long  n;
+    size_t         k, m;        /* MARK_DIRECT */
+};
+
+static unsigned long copy_counter;
+
+/* copy_tag_new - a fresh tag for a message (of m copies, when direct) */
+static struct copy_tag
+copy_tag_new(char mark, size_t m)
+{
+    struct copy_tag t = { .mark = mark, .m = m };
+    gettimeofday(&t.tv, NULL);
+    t.n = __atomic_fetch_add(&copy_counter, 1, __ATOMIC_RELAXED);
+    return t;
+}
+
 /* copy_write - write one copy of env's message for recipient c->rcpt
- * into the mailbox's tmp/, named with mark (MARK_QUEUED or MARK_DIRECT)
- * before its counter; 0 or errno */
+ * into the mailbox's tmp/, named after t; 0 or errno */
 static int
 copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct copy *c,
-           const char *body, size_t bodylen, char mark)
+           const char *body, size_t bodylen, const struct copy_tag *t)
 {
-    static unsigned long counter;
     const char *mailbox = env->rcpts[c->rcpt].mailbox;
     const char *at = strrchr(mailbox, '@');
-    char dir[PATH_MAX], head[1024];
-    struct timeval tv;
+    char dir[PATH_MAX], head[1024], uniq[96];
     int fd;
 
     if (!at)
@@ -66,18 +90,20 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
     if (pathf(dir, sizeof(dir), "%s/mail/%s/%.*s", spool_data_dir(ctx->spool), at + 1,
               (int)(at - mailbox), mailbox) < 0)
         return errno;
-    gettimeofday(&tv, NULL);
-    unsigned long q = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
     static _Thread_local long pid;     /* a system call per copy saved */
     if (!pid)
         pid = (long)getpid();
+    if (t->mark == MARK_DIRECT)
+        snprintf(uniq, sizeof(uniq), "P%ld%c%lu_%zu_%zu", pid, t->mark, t->n, t->k, t->m);
+    else
+        snprintf(uniq, sizeof(uniq), "P%ld%c%lu", pid, t->mark, t->n);
     char name[256];
     int hl = snprintf(head, sizeof(head), "Return-Path: <%s>\nDelivered-To: %s\n",
                       env->sender, mailbox);
     /* ",W=": the size with CRLF line ends (RFC822.SIZE), which IMAP
      * readers (ours, Dovecot) then take from the name, not the file */
-    snprintf(name, sizeof(name), "%lld.M%06ldP%ld%c%lu.%s,S=%zu,W=%zu", (long long)tv.tv_sec,
-             (long)tv.tv_usec, pid, mark, q, ctx->hostname, (size_t)hl + bodylen,
+    snprintf(name, sizeof(name), "%lld.M%06ld%s.%s,S=%zu,W=%zu", (long long)t->tv.tv_sec,
+             (long)t->tv.tv_usec, uniq, ctx->hostname, (size_t)hl + bodylen,
              (size_t)hl + crlf_extra(head, (size_t)hl) + bodylen + crlf_extra(body, bodylen));
     if (pathf(c->tmp, sizeof(c->tmp), "%s/tmp/%s", dir, name) < 0
         || pathf(c->dst, sizeof(c->dst), "%s/new/%s", dir, name) < 0)
@@ -105,31 +131,51 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
     return e;
 }
 
-/* ours - is name one of copy_write's, "SEC.MUSECPpid<mark>n.host,S=size..."?
- * Its mark, or 0 */
-static char
-ours(const char *name)
+/* A name of ours (copy_tag), taken apart by parse_ours. */
+struct our_name {
+    char   mark;
+    size_t keylen;      /* direct: the name up to "_<k>_<m>", the message */
+    size_t k, m;
+};
+
+/* digits - skip a run of digits at *p, its value in *v; false if none */
+static bool
+digits(const char **p, size_t *v)
 {
-    static const char *const seps[] = { ".M", "P", "", "." };
-    const char *p = name;
-    char mark = 0;
-    for (int i = 0; i < 4; i++) {
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-        if (i == 2) {
-            if (*p != MARK_QUEUED && *p != MARK_DIRECT)
-                return 0;
-            mark = *p++;
-            continue;
-        }
-        size_t n = strlen(seps[i]);
-        if (strncmp(p, seps[i], n) != 0)
-            return 0;
-        p += n;
+    if (!isdigit((unsigned char)**p))
+        return false;
+    size_t r = 0;
+    for (; isdigit((unsigned char)**p); (*p)++) {
+        size_t d = (size_t)(**p - '0');
+        r = r > (SIZE_MAX - d) / 10 ? SIZE_MAX : r * 10 + d;    /* saturates */
     }
-    return *p != '\0' ? mark : 0;
+    *v = r;
+    return true;
+}
+
+/* parse_ours - is name one of copy_write's? */
+static bool
+parse_ours(const char *name, struct our_name *o)
+{
+    const char *p = name;
+    size_t v;
+
+    if (!digits(&p, &v) || strncmp(p, ".M", 2) != 0)
+        return false;
+    p += 2;
+    if (!digits(&p, &v) || *p++ != 'P' || !digits(&p, &v))
+        return false;
+    o->mark = *p++;
+    if ((o->mark != MARK_QUEUED && o->mark != MARK_DIRECT) || !digits(&p, &v))
+        return false;
+    o->keylen = (size_t)(p - name);
+    o->k = 0;
+    o->m = 1;
+    if (o->mark == MARK_DIRECT
+        && (*p++ != '_' || !digits(&p, &o->k) || *p++ != '_' || !digits(&p, &o->m)
+            || o->k >= o->m))
+        return false;
+    return *p == '.' && p[1] != '\0';
 }
 
 /* name_size - the S= size in a Maildir file name, or -1 */
@@ -164,54 +210,118 @@ for_each_dir(const char *dir, void (*fn)(const char *path, void *arg), void *arg
     closedir(d);
 }
 
-/* recover_one - one Maildir's tmp/: see maildir_recover_tmp */
+/* A direct copy found in tmp/ at start. */
+struct found {
+    char  *path;        /* in tmp/ */
+    char  *dst;         /* in new/ */
+    char  *key;         /* the message (our_name.keylen) */
+    size_t k, m;
+    bool   whole;       /* as long as its S= says */
+};
+
+struct recovery {
+    struct maildir_recovery *r;
+    struct found            *v;
+    size_t                   n;
+};
+
+/* scan_tmp - one Maildir's tmp/: the queue's copies go (the queue still
+ * holds their messages), the direct ones are gathered */
 static void
-recover_one(const char *maildir, void *arg)
+scan_tmp(const char *maildir, void *arg)
 {
-    struct maildir_recovery *r = arg;
-    char tmp[PATH_MAX], dst[PATH_MAX];
+    struct recovery *rc = arg;
+    char tmp[PATH_MAX];
     struct stat st;
+    struct our_name o;
     DIR *d;
     struct dirent *de;
 
     if (pathf(tmp, sizeof(tmp), "%s/tmp", maildir) < 0 || !(d = opendir(tmp)))
         return;
     while ((de = readdir(d)) != NULL) {
-        char mark = ours(de->d_name);
-        if (!mark)
+        if (!parse_ours(de->d_name, &o))
             continue;
-        if (mark == MARK_DIRECT && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-            && S_ISREG(st.st_mode) && st.st_size == name_size(de->d_name)) {
-            /* whole: it may have had its 250, so it goes where the
-             * rename after that 250 would have put it */
-            if (pathf(dst, sizeof(dst), "%s/new/%s", maildir, de->d_name) == 0
-                && renameat(dirfd(d), de->d_name, AT_FDCWD, dst) == 0)
-                r->moved++;
-            else
-                log_error("maildir: cannot move %s/%s into new/: %s", tmp, de->d_name,
-                          strerror(errno));
+        if (o.mark == MARK_QUEUED) {
+            if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                rc->r->removed++;
             continue;
         }
-        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-            r->removed++;
+        rc->v = xreallocarray(rc->v, rc->n + 1, sizeof(*rc->v));
+        struct found *f = &rc->v[rc->n++];
+        f->path = xasprintf("%s/%s", tmp, de->d_name);
+        f->dst = xasprintf("%s/new/%s", maildir, de->d_name);
+        f->key = xstrndup(de->d_name, o.keylen);
+        f->k = o.k;
+        f->m = o.m;
+        f->whole = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                   && S_ISREG(st.st_mode) && st.st_size == name_size(de->d_name);
     }
     closedir(d);
 }
 
 static void
-recover_domain(const char *domain, void *arg)
+scan_domain(const char *domain, void *arg)
 {
-    for_each_dir(domain, recover_one, arg);
+    for_each_dir(domain, scan_tmp, arg);
+}
+
+static int
+found_cmp(const void *a, const void *b)
+{
+    const struct found *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/*
+ * settle - the copies v[0..n) of one message. The commit writes copies
+ * 0..m-1 in that order (and takes them back last first), syncs, and only
+ * then renames them into new/ in the same order. So copy 0 still in tmp/
+ * without all the others whole means a stop before the sync: never
+ * acknowledged, all go. All m whole, or some renamed already (no copy 0
+ * here): synced, maybe acknowledged, into new/.
+ */
+static void
+settle(struct found *v, size_t n, struct maildir_recovery *r)
+{
+    bool all = n == v[0].m, synced = v[0].k != 0;
+    for (size_t i = 0; i < n && all; i++)
+        all = v[i].whole;
+    for (size_t i = 0; i < n; i++) {
+        if ((all || synced) && v[i].whole) {
+            if (rename(v[i].path, v[i].dst) == 0)
+                r->moved++;
+            else
+                log_error("maildir: cannot move %s into new/: %s", v[i].path, strerror(errno));
+        } else if (unlink(v[i].path) == 0) {
+            r->removed++;
+        }
+    }
 }
 
 void
 maildir_recover_tmp(const char *data_dir, struct maildir_recovery *r)
 {
+    struct recovery rc = { r, NULL, 0 };
     char mail[PATH_MAX];
 
     r->moved = r->removed = 0;
     if (pathf(mail, sizeof(mail), "%s/mail", data_dir) == 0)
-        for_each_dir(mail, recover_domain, r);
+        for_each_dir(mail, scan_domain, &rc);
+    if (rc.n)
+        qsort(rc.v, rc.n, sizeof(*rc.v), found_cmp);
+    for (size_t i = 0, j; i < rc.n; i = j) {
+        for (j = i + 1; j < rc.n && strcmp(rc.v[j].key, rc.v[i].key) == 0; j++)
+            ;
+        settle(rc.v + i, j - i, r);
+    }
+    for (size_t i = 0; i < rc.n; i++) {
+        free(rc.v[i].path);
+        free(rc.v[i].dst);
+        free(rc.v[i].key);
+    }
+    free(rc.v);
 }
 
 /* record_done - append delivery records of a partly delivered message */
@@ -277,7 +387,8 @@ maildir_run(struct workq_item **items, size_t n, void *arg)
             struct copy *c = &copies[ncopies];
             c->job = job;
             c->rcpt = i;
-            int we = copy_write(ctx, job->env, c, data + off, len - off, MARK_QUEUED);
+            struct copy_tag tag = copy_tag_new(MARK_QUEUED, 1);
+            int we = copy_write(ctx, job->env, c, data + off, len - off, &tag);
             if (we)
                 job->result[i] = we;
             else
@@ -353,12 +464,14 @@ direct_ok(const struct spool_commit *c)
     return true;
 }
 
-/* unlink_copies - take back every copy of one message (before its 250) */
+/* unlink_copies - take back every copy of one message (before its 250),
+ * the last first: a stop in between leaves copies 0..j, which
+ * maildir_recover_tmp knows for a message never synced */
 static void
 unlink_copies(struct copy *v, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        unlink(v[k].tmp);
+    while (n > 0)
+        unlink(v[--n].tmp);
 }
 
 /* Direct copies synced and waiting for their rename into new/, which
@@ -390,11 +503,12 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
             continue;
         }
         copies[j] = xcalloc(env->nrcpts, sizeof(struct copy));
+        struct copy_tag tag = copy_tag_new(MARK_DIRECT, env->nrcpts);
         size_t k = 0;
         for (; k < env->nrcpts; k++) {
             copies[j][k].rcpt = k;
-            if (copy_write(ctx, env, &copies[j][k], c->content.data, c->content.len,
-                           MARK_DIRECT) != 0)
+            tag.k = k;
+            if (copy_write(ctx, env, &copies[j][k], c->content.data, c->content.len, &tag) != 0)
                 break;
         }
         if (k < env->nrcpts) {
@@ -441,13 +555,16 @@ maildir_commit_after(void *arg)
 {
     (void)arg;
     for (size_t i = 0; i < npend; i++) {
+        /* in copy order, made durable by the next sync, whoever calls it;
+         * until then a crash leaves copies k..m-1 in tmp/, and so does a
+         * failed rename, for maildir_recover_tmp to move */
         for (size_t k = 0; k < pend[i].n; k++) {
             const struct copy *c = &pend[i].v[k];
-            /* made durable by the next sync, whoever calls it; until then
-             * a crash leaves the copy in tmp/ for maildir_recover_tmp */
-            if (rename(c->tmp, c->dst) < 0)
+            if (rename(c->tmp, c->dst) < 0) {
                 log_error("maildir: cannot move %s into new/ (%s): it stays in tmp/ until "
                           "the next start", c->tmp, strerror(errno));
+                break;
+            }
         }
         free(pend[i].v);
     }

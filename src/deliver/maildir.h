@@ -71,12 +71,12 @@ void maildir_run(struct workq_item **items, size_t n, void *arg);
 /*
  * maildir_recover_tmp - at start, before any delivery: look through the
  * tmp/ folder of every Maildir under <data_dir>/mail for the copies a
- * stopped server left there (its own names only:
- * "...P<pid><mark><n>.host,S=<size>..."). A direct copy ('D') as long as
- * its S= says was synced before its 250, or at worst is one the client
- * sends again: it moves into new/. Anything else is removed: a copy cut
- * short, or one of the queue's ('Q'), whose message the queue still holds
- * and delivers again.
+ * stopped server left there (its own names only, see copy_tag in
+ * maildir.c). A queue copy ('Q') goes: the queue still holds its message
+ * and delivers it again. The direct copies ('D') of one message move into
+ * new/ when they were synced (all of them whole, or some already renamed),
+ * since the 250 may have gone out; when the stop came while they were
+ * being written (copy 0 here, the set incomplete) they all go.
  */
 struct maildir_recovery {
     long moved;         /* into new/ */

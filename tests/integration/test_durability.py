@@ -267,33 +267,48 @@ def test_half_written_copies_in_tmp_removed_at_start(start_server):
 
 
 def test_synced_direct_copies_in_tmp_moved_to_new_at_start(start_server):
-    """A message delivered at commit time gets its 250 once its copy is
-    synced in tmp/; the rename into new/ follows. A stop in between leaves
-    the whole copy in tmp/ (its size as its name says): the next start
-    moves it into new/. A direct copy cut short is removed."""
+    """A message delivered at commit time gets its 250 once its copies are
+    synced in tmp/; the renames into new/ follow, copy 0 first. A stop in
+    between leaves whole copies in tmp/: the next start moves them into new/.
+    A stop while the copies were still being written (copy 0 still there,
+    the set incomplete, or one cut short) means no 250: they all go."""
     s = start_server()
     send_mail(s, SENDER, ["alice@example.test"], make_message(subject="first"))
     [first] = s.wait_messages("alice@example.test", 1)
     assert s.stop() == 0
-    md = s.data_dir / "mail" / "example.test" / "alice"
-    [landed] = [p for p in (md / "new").iterdir()]
-    assert re.search(r"P\d+D\d+\.", landed.name), landed.name     # marked direct
-    body = b"Return-Path: <a@b.example>\nDelivered-To: alice@example.test\nSubject: s\n\nhi\n"
-    whole = md / "tmp" / ("1796000000.M123456P4242D7.%s,S=%d,W=%d" % (HOSTNAME, len(body),
-                                                                       len(body) + 5))
-    cut = md / "tmp" / ("1796000000.M123457P4242D8.%s,S=%d,W=%d" % (HOSTNAME, len(body) + 40,
-                                                                     len(body) + 45))
-    whole.write_bytes(body)
-    cut.write_bytes(body)
-    give_to_server(whole)
-    give_to_server(cut)
+    base = s.data_dir / "mail" / "example.test"
+    [landed] = [p for p in (base / "alice" / "new").iterdir()]
+    assert re.search(r"P\d+D\d+_0_1\.", landed.name), landed.name     # marked direct
+    for who in ("bob", "carol"):
+        for sub in ("tmp", "new", "cur"):
+            (base / who / sub).mkdir(parents=True, exist_ok=True)
+            give_to_server(base / who / sub)
+        give_to_server(base / who)
+    body = b"Return-Path: <a@b.example>\nDelivered-To: x@example.test\nSubject: s\n\nhi\n"
+
+    def copy(who, msg, k, m, size=len(body)):
+        name = "1796000000.M12345%dP4242D%d_%d_%d.%s,S=%d,W=%d" % (msg, msg, k, m, HOSTNAME,
+                                                                   size, size + 5)
+        f = base / who / "tmp" / name
+        f.write_bytes(body)
+        give_to_server(f)
+        return f
+    moved = [copy("alice", 1, 0, 1),                     # alone and whole
+             copy("bob", 2, 0, 2), copy("carol", 2, 1, 2),  # both whole
+             copy("carol", 3, 1, 2)]                      # copy 0 renamed already
+    removed = [copy("alice", 4, 0, 1, size=len(body) + 40),     # cut short
+               copy("bob", 5, 0, 2),                      # copy 1 never written
+               copy("bob", 6, 0, 2), copy("carol", 6, 1, 2, size=len(body) + 1)]
     s.start()
-    s.wait_log(r"maildir: moved 1 copies synced before a stop from tmp/ into new/")
-    s.wait_log(r"maildir: removed 1 half-written copies from tmp/")
-    assert not whole.exists() and not cut.exists()
-    assert (md / "new" / whole.name).read_bytes() == body
-    got = s.wait_messages("alice@example.test", 2)
-    assert first in got
+    s.wait_log(r"maildir: moved 4 copies synced before a stop from tmp/ into new/")
+    s.wait_log(r"maildir: removed 4 half-written copies from tmp/")
+    for f in moved + removed:
+        assert not f.exists(), f
+    for f in moved:
+        assert (f.parent.parent / "new" / f.name).read_bytes() == body
+    assert first in s.wait_messages("alice@example.test", 2)
+    assert len(s.messages("bob@example.test")) == 1
+    assert len(s.messages("carol@example.test")) == 2
 
 
 def test_cut_short_queue_files_removed_at_start(start_server):
