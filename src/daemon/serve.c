@@ -574,8 +574,9 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     struct privs privs;
     if (privs_prepare(&privs, sv.cfg->run_as, sv.cfg->data_dir, err, sizeof(err)) < 0)
         log_fatal("%s", err);
-    /* One server per data folder: a second one would clear queue/tmp/ and
-     * deliver the same messages. The lock goes with the process. */
+    /* One server per data folder: a second one would take queue files being
+     * written for debris and deliver the same messages. The lock goes with
+     * the process. */
     char lockpath[PATH_MAX];
     snprintf(lockpath, sizeof(lockpath), "%s/lock", sv.cfg->data_dir);
     int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

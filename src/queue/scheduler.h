@@ -35,8 +35,8 @@ typedef int (*sched_route_fn)(void *arg, const char *address, struct mailbox_set
 
 /*
  * scheduler_new - local delivery on its own worker; remote delivery
- * through relay; notices committed through commitq (a spool_commit_run
- * workq) and addressed with route.
+ * through relay; notices committed through commitq (the commit workq,
+ * maildir_commit_run) and addressed with route.
  */
 struct scheduler *scheduler_new(struct event_base *base, struct spool *spool,
                                 const struct config *cfg, struct relay *relay,

@@ -47,7 +47,7 @@ struct smtp_ctx {
     struct users        *users;
     struct aliases      *aliases;
     struct spool        *spool;
-    struct workq        *commitq;    /* runs spool_commit_run */
+    struct workq        *commitq;    /* runs maildir_commit_run */
     struct scheduler    *sched;
     SSL_CTX             *tls;        /* replaced on reload (sessions keep a reference) */
     struct workq        *authq;      /* password checks */
