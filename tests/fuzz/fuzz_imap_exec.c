@@ -235,20 +235,28 @@ put_msg(const char *folder, const char *sub, unsigned n, const char *text, const
     put_file(path, text, t);
 }
 
-/* make_folder - root/.name with cur/ new/ tmp/ and maildirfolder */
+/* make_maildir - path with cur/ new/ tmp/ */
+static void
+make_maildir(const char *path)
+{
+    static const char *const subs[] = { "cur", "new", "tmp" };
+    char p[512];
+
+    make_dir(path);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/%s", path, subs[i]);
+        make_dir(p);
+    }
+}
+
+/* make_folder - root/.name as a Maildir, with maildirfolder */
 static void
 make_folder(const char *root, const char *name, char *path, size_t len)
 {
     char p[512];
 
     snprintf(path, len, "%s/.%s", root, name);
-    make_dir(path);
-    snprintf(p, sizeof(p), "%s/cur", path);
-    make_dir(p);
-    snprintf(p, sizeof(p), "%s/new", path);
-    make_dir(p);
-    snprintf(p, sizeof(p), "%s/tmp", path);
-    make_dir(p);
+    make_maildir(path);
     snprintf(p, sizeof(p), "%s/maildirfolder", path);
     put_file(p, "", 0);
 }
@@ -331,13 +339,7 @@ make_template(void)
     atexit(cleanup);
     snprintf(tmpl, sizeof(tmpl), "%s/tmpl", base_dir);
     snprintf(work, sizeof(work), "%s/work", base_dir);
-    make_dir(tmpl);
-    snprintf(p, sizeof(p), "%s/cur", tmpl);
-    make_dir(p);
-    snprintf(p, sizeof(p), "%s/new", tmpl);
-    make_dir(p);
-    snprintf(p, sizeof(p), "%s/tmp", tmpl);
-    make_dir(p);
+    make_maildir(tmpl);
     put_msg(tmpl, "cur", 1, msg_plain, ":2,S", true);
     put_msg(tmpl, "cur", 2, msg_2047, ":2,", true);
     put_msg(tmpl, "cur", 3, msg_mixed, ":2,FS", true);

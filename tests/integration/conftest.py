@@ -598,7 +598,30 @@ class Closed(Exception):
     pass
 
 
-class Raw:
+class SocketClient:
+    """SocketClient - what the raw protocol clients of the tests share: a
+    socket in self.sock, closed by close() or at the end of a with block,
+    and send() of bytes or text as they are."""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+
+class Raw(SocketClient):
     """Raw - a plain socket SMTP client for exact bytes.
 
     send() writes bytes as they are; reply() reads exactly one (possibly
@@ -619,18 +642,6 @@ class Raw:
         self.eof = False
         self.send_failed = False
         self.greeting = self.reply() if greet else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
     def send(self, data):
         """send - write bytes; a connection the server has closed is not an

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 
-from conftest import HOST, HOSTNAME, PASSWORD, Closed, make_message, send_mail
+from conftest import HOST, HOSTNAME, PASSWORD, Closed, SocketClient, make_message, send_mail
 from tlsutil import cert_path, verifying_context
 
 ALICE = "alice@example.test"
@@ -100,7 +100,7 @@ class Resp:
         return None
 
 
-class Imap:
+class Imap(SocketClient):
     """A raw IMAP client over a socket (plain or TLS) for exact bytes."""
 
     def __init__(self, host, port, ctx=None, timeout=10.0, greet=True, rcvbuf=None):
@@ -115,23 +115,6 @@ class Imap:
         self.buf = b""
         self.n = 0
         self.greeting = self.item() if greet else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        self.sock.sendall(data)
 
     def _fill(self):
         try:

@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from conftest import (DOMAIN, HOST, HOSTNAME, PASSWORD, Closed, make_message,
+from conftest import (DOMAIN, HOST, HOSTNAME, PASSWORD, Closed, SocketClient, make_message,
                       send_mail, wait_for)
 from tlsutil import cert_path, insecure_context, verifying_context
 
@@ -59,7 +59,7 @@ def ctx_for(server):
     return verifying_context(cert_path(server))
 
 
-class Pop:
+class Pop(SocketClient):
     """A raw POP3 client over a socket (plain or TLS) for exact bytes."""
 
     def __init__(self, host, port, ctx=None, timeout=10.0, greet=True):
@@ -69,23 +69,6 @@ class Pop:
             self.sock = ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
         self.buf = b""
         self.greeting = self.line() if greet else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
 
     def _fill(self):
         try:
