@@ -122,7 +122,8 @@ copy_write(const struct maildir_ctx *ctx, const struct envelope *env, struct cop
     if (fd < 0)
         return errno;
     int e = 0;
-    if (write_all(fd, head, (size_t)hl) < 0 || write_all(fd, body, bodylen) < 0)
+    struct iovec iov[2] = { { head, (size_t)hl }, { (char *)body, bodylen } };
+    if (write_iov(fd, iov, 2) < 0)
         e = errno;
     if (close(fd) < 0 && !e)
         e = errno;

@@ -155,25 +155,8 @@ write_msg(struct spool_commit *c, const char *path)
         { head.data, head.len },
         { c->content.data ? c->content.data : (char *)"", c->content.len },
     };
-    size_t total = head.len + c->content.len, done = 0;
-    while (done < total) {
-        ssize_t w = writev(fd, iov, 2);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            e = errno;
-            break;
-        }
-        done += (size_t)w;
-        /* advance the iovecs past what was written */
-        size_t adv = (size_t)w;
-        for (int i = 0; i < 2; i++) {
-            size_t k = adv < iov[i].iov_len ? adv : iov[i].iov_len;
-            iov[i].iov_base = (char *)iov[i].iov_base + k;
-            iov[i].iov_len -= k;
-            adv -= k;
-        }
-    }
+    if (write_iov(fd, iov, 2) < 0)
+        e = errno;
     if (close(fd) < 0 && !e)
         e = errno;
     buf_free(&head);

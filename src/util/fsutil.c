@@ -58,6 +58,38 @@ write_all(int fd, const void *p, size_t n)
 }
 
 int
+write_iov(int fd, struct iovec *iov, int n)
+{
+    while (n > 0 && iov[0].iov_len == 0) {
+        iov++;
+        n--;
+    }
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (w == 0) {               /* no progress, no error: do not spin */
+            errno = EIO;
+            return -1;
+        }
+        size_t adv = (size_t)w;
+        while (n > 0 && adv >= iov[0].iov_len) {
+            adv -= iov[0].iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov[0].iov_base = (char *)iov[0].iov_base + adv;
+            iov[0].iov_len -= adv;
+        }
+    }
+    return 0;
+}
+
+int
 fsync_path(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
