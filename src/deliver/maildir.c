@@ -529,7 +529,7 @@ maildir_commit_run(struct workq_item **items, size_t n, void *arg)
     /* 3. One sync for the copies and the queue files together: then the
      *    250s. A direct copy synced in tmp/ is durable (maildir_recover_tmp
      *    moves it into new/ after a crash), so its rename waits until the
-     *    replies are on their way: one journal commit per batch, not two. */
+     *    replies are on their way: one sync per batch, not two. */
     int se = (ndirect || written) && spool_sync(ctx->spool) < 0 ? errno : 0;
     spool_commit_synced(queued, nq, ctx->spool, se);
     free(queued);

@@ -171,8 +171,8 @@ write_msg(struct spool_commit *c, const char *path)
  * durable at once. Until it returns nothing is acknowledged; a file that
  * a crash cut short is shorter than the length its head announces, and
  * spool_scan sets it aside (the way Postfix trusts a queue file only with
- * its end record). Writing to tmp/ and renaming cost a second journal
- * commit per batch.
+ * its end record). Writing to tmp/ and renaming cost a second sync per
+ * batch (the rename's, before the name was durable).
  */
 size_t
 spool_commit_write(struct workq_item **items, size_t n, const struct spool *sp)
