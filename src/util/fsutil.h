@@ -18,9 +18,10 @@ int mkdir_p(const char *path, mode_t mode);
 /* write_all - write n bytes, retrying short writes and EINTR; 0 or -1 */
 int write_all(int fd, const void *p, size_t n);
 /* write_iov - write every byte of iov[0..n-1] in order with writev(2),
- * retrying short writes and EINTR; 0 or -1 (errno). The entries of iov
- * are advanced past what was written. One system call for a message's
- * head and body, where write_all would take two. */
+ * retrying short writes and EINTR; 0 or -1 (errno). After a short write
+ * the entry it stopped in is advanced past what was written, so iov is
+ * changed. One system call for a message's head and body, where
+ * write_all would take two. */
 int write_iov(int fd, struct iovec *iov, int n);
 /* fsync_path - open path (a file or a folder) and fsync it; 0 or -1 */
 int fsync_path(const char *path);
