@@ -40,24 +40,6 @@ mkdir_p(const char *path, mode_t mode)
 }
 
 int
-write_all(int fd, const void *p, size_t n)
-{
-    const char *s = p;
-
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-int
 write_iov(int fd, struct iovec *iov, int n)
 {
     while (n > 0 && iov[0].iov_len == 0) {
@@ -87,6 +69,13 @@ write_iov(int fd, struct iovec *iov, int n)
         }
     }
     return 0;
+}
+
+int
+write_all(int fd, const void *p, size_t n)
+{
+    struct iovec one = { (void *)p, n };
+    return write_iov(fd, &one, 1);
 }
 
 int

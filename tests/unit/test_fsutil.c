@@ -1,7 +1,8 @@
 /*
  * test_fsutil - unit tests for src/util/fsutil.c: write_iov writes every
  * part in order, skips empty ones, and after a short write goes on from
- * the right byte (a real short write: RLIMIT_FSIZE cuts the file).
+ * the right byte (a real short write: RLIMIT_FSIZE cuts the file);
+ * write_all, which is write_iov with one part.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,12 +21,13 @@
 
 #include "util/fsutil.h"
 
-static char path[] = "/tmp/test_fsutil.XXXXXX";
+#define TEMPLATE "/tmp/test_fsutil.XXXXXX"     /* mkstemp(3) fills in the X's */
+static char path[sizeof(TEMPLATE)];
 
 static int
 open_tmp(void)
 {
-    strcpy(path, "/tmp/test_fsutil.XXXXXX");
+    memcpy(path, TEMPLATE, sizeof(TEMPLATE));
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     return fd;
@@ -116,6 +118,23 @@ test_write_iov_error(void **state)
     errno = 0;
     assert_int_equal(write_iov(-1, iov, 1), -1);
     assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(write_all(-1, a, 3), -1);
+    assert_int_equal(errno, EBADF);
+}
+
+/* write_all is write_iov with one part. */
+static void
+test_write_all(void **state)
+{
+    (void)state;
+    int fd = open_tmp();
+    assert_int_equal(write_all(fd, "one buffer\n", 11), 0);
+    assert_int_equal(write_all(fd, "", 0), 0);
+    close(fd);
+    size_t len;
+    assert_string_equal(slurp(&len), "one buffer\n");
+    assert_int_equal(len, 11);
 }
 
 int
@@ -125,6 +144,7 @@ main(void)
         cmocka_unit_test(test_write_iov_parts_in_order),
         cmocka_unit_test(test_write_iov_short_write),
         cmocka_unit_test(test_write_iov_error),
+        cmocka_unit_test(test_write_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
