@@ -740,8 +740,19 @@ serve_main(const char *path, char **overrides, size_t noverrides)
     for (size_t i = 0; i < sv.nlisteners; i++)
         evconnlistener_free(sv.listeners[i].l);
     free(sv.listeners);
+    /* Freeing its signal events gives SIGTERM back its default action:
+     * ignore it and SIGINT from here on, so that one sent again while we
+     * finish (an init system's or an admin's reminder) cannot kill the
+     * server in its last steps. Blocked first, for the moment between. */
+    sigset_t stopsigs;
+    sigemptyset(&stopsigs);
+    sigaddset(&stopsigs, SIGTERM);
+    sigaddset(&stopsigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stopsigs, NULL);
     event_free(sv.sig_term);
     event_free(sv.sig_int);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     event_free(sv.sig_hup);
     event_free(sv.log_timer);
     event_free(sv.log_now);

@@ -47,6 +47,25 @@ def test_sigterm_exits_0_with_clients_connected(start_server):
         busy.close()
 
 
+def test_sigterm_repeated_while_stopping_exits_0(start_server):
+    """An init system or an impatient admin may send SIGTERM again while
+    the server stops. Every one after the first is ignored: the stop runs
+    to its end and exits 0 (regression: once the loop's signal events were
+    freed, SIGTERM was back at its default action, and a second one in the
+    last steps of the stop killed the server)."""
+    s = start_server()
+    send_mail(s, SENDER, ["alice@example.test"], make_message())
+    s.wait_messages("alice@example.test", 1)
+    s.expected_exit = True
+    deadline = time.monotonic() + 10
+    while s.proc.poll() is None and time.monotonic() < deadline:
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.0005)
+    rc = s.stop(timeout=1)
+    assert rc == 0, "exit status %s; log:\n%s" % (rc, s.log()[-3000:])
+    assert "stopped" in s.log()
+
+
 def test_sigint_exits_0(start_server):
     s = start_server()
     send_mail(s, SENDER, ["alice@example.test"], make_message())
