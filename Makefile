@@ -62,10 +62,11 @@ unit: $(UNIT_BINS)
 integration: build/postino-san
 	@scripts/run-integration $(PYTEST_ARGS)
 
+# -j2: the builds use both cores (the tests themselves run one at a time)
 test:
 	@scripts/install-deps --test
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory -j2 unit
+	@$(MAKE) --no-print-directory -j2 integration
 	@$(MAKE) --no-print-directory fuzz-ci
 
 run: deps
@@ -97,10 +98,11 @@ clean:
 # ---- fuzz: libFuzzer harnesses of the parsers (tests/fuzz/, see its README) ----
 #
 #   make fuzz [FUZZ_TIME=600]   each harness FUZZ_TIME seconds (default 60), one
-#                               at a time, over build/fuzz/corpus/NAME (seeded
-#                               from tests/fuzz/corpus/NAME); stops at the first
+#                               at a time (make -j2 fuzz: two at once), over
+#                               build/fuzz/corpus/NAME (seeded from
+#                               tests/fuzz/corpus/NAME); stops at the first
 #                               finding, saved in build/fuzz/findings/NAME/
-#   make fuzz-ci                the same, 15 s each (part of make test)
+#   make fuzz-ci                the same, 15 s each, two at once (make test)
 #
 # Every LIBSRCS object is built again with clang and coverage instrumentation
 # into build/fuzz/obj/, archived, and linked into each build/fuzz/fuzz_NAME.
@@ -132,22 +134,28 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
-fuzz: $(FUZZ_BINS)
-	@set -e; mkdir -p build/fuzz/logs; for n in $(FUZZ_NAMES); do \
-	    mkdir -p build/fuzz/corpus/$$n build/fuzz/findings/$$n; \
-	    cp -R tests/fuzz/corpus/$$n/. build/fuzz/corpus/$$n/; \
-	    case " $(FUZZ_BIG) " in *" $$n "*) max=65536;; *) max=4096;; esac; \
-	    log=build/fuzz/logs/$$n.log; \
-	    printf 'fuzz_%-12s %4ss: ' $$n $(FUZZ_TIME); \
-	    if build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -max_len=$$max $(FUZZ_FLAGS) \
-	        -artifact_prefix=build/fuzz/findings/$$n/ build/fuzz/corpus/$$n >$$log 2>&1; then \
-	        sed -n 's/^Done \([0-9]*\) runs.*/\1 runs, no finding/p' $$log; \
-	    else \
-	        echo FAILED; tail -n 50 $$log; \
-	        echo "fuzz: fuzz_$$n found a problem; input in build/fuzz/findings/$$n/, log $$log" >&2; \
-	        exit 1; \
-	    fi; \
-	done
+# One phony target per harness, so that make -j2 fuzz runs two at once.
+FUZZ_RUNS   := $(FUZZ_NAMES:%=fuzz-run-%)
+.PHONY: $(FUZZ_RUNS)
 
+fuzz: $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: build/fuzz/fuzz_%
+	@mkdir -p build/fuzz/logs build/fuzz/corpus/$* build/fuzz/findings/$*
+	@cp -R tests/fuzz/corpus/$*/. build/fuzz/corpus/$*/
+	@case " $(FUZZ_BIG) " in *" $* "*) max=65536;; *) max=4096;; esac; \
+	log=build/fuzz/logs/$*.log; \
+	if build/fuzz/fuzz_$* -max_total_time=$(FUZZ_TIME) -max_len=$$max $(FUZZ_FLAGS) \
+	    -artifact_prefix=build/fuzz/findings/$*/ build/fuzz/corpus/$* >$$log 2>&1; then \
+	    printf 'fuzz_%-12s %4ss: %s\n' $* $(FUZZ_TIME) \
+	        "$$(sed -n 's/^Done \([0-9]*\) runs.*/\1 runs, no finding/p' $$log)"; \
+	else \
+	    printf 'fuzz_%-12s %4ss: FAILED\n' $* $(FUZZ_TIME); tail -n 50 $$log; \
+	    echo "fuzz: fuzz_$* found a problem; input in build/fuzz/findings/$*/, log $$log" >&2; \
+	    exit 1; \
+	fi
+
+# all built first, so that no harness shares its core with the compiler
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=15
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j2 fuzz FUZZ_TIME=15
