@@ -62,11 +62,11 @@ unit: $(UNIT_BINS)
 integration: build/postino-san
 	@scripts/run-integration $(PYTEST_ARGS)
 
-# -j2: the builds use both cores (the tests themselves run one at a time)
+# -j2: the unit build uses both cores (the tests themselves run one at a time)
 test:
 	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory -j2 unit
-	@$(MAKE) --no-print-directory -j2 integration
+	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory fuzz-ci
 
 run: deps
